@@ -1,0 +1,24 @@
+/**
+ * File normalisation and checksums (contract §5): a UTF-8 BOM is removed and
+ * CRLF becomes LF before hashing, so a Windows checkout does not look edited.
+ */
+import { createHash } from 'node:crypto';
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Decode UTF-8 bytes (throws TypeError on invalid UTF-8), drop the BOM, turn CRLF into LF. */
+export function normaliseBytes(bytes: Uint8Array): string {
+  // TextDecoder with ignoreBOM: false already strips a leading BOM.
+  return normaliseText(decoder.decode(bytes));
+}
+
+/** Drop a leading BOM and turn CRLF into LF. */
+export function normaliseText(text: string): string {
+  const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
+}
+
+/** `sha256:<hex>` of normalised text; the algorithm prefix lets a future version change it. */
+export function checksum(normalisedText: string): string {
+  return 'sha256:' + createHash('sha256').update(normalisedText, 'utf8').digest('hex');
+}

@@ -1,0 +1,320 @@
+/**
+ * The `migrate` command line: parses arguments, calls the library, renders
+ * the result. No decisions about migrations are made here.
+ */
+import { cac, type CAC } from 'cac';
+import { initProject, mergeRevision, newRevision } from './authoring.js';
+import { readConfigFile, resolveConfig, type Config } from './config.js';
+import { EXIT, SqlrevError, usageError } from './errors.js';
+import { editDistance } from './headers.js';
+import { drawLanes, historyEntries } from './history.js';
+import { loadProject, type Project } from './project.js';
+import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
+import { VERSION } from './version.js';
+
+interface GlobalFlags {
+  db?: string;
+  dir?: string;
+  schema?: string;
+  config?: string;
+  json?: boolean;
+  format?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  yes?: boolean;
+  lockTimeout?: string;
+  [key: string]: unknown;
+}
+
+/** Values of string options are collected into arrays (an option may be repeated). */
+const STRING = { type: [String] };
+
+/** The last value of a string option. */
+function last(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  return list.length ? String(list[list.length - 1]) : undefined;
+}
+
+/** Options whose values are text even when they look like numbers. */
+const TEXT_OPTIONS: Record<string, string[]> = {
+  db: ['--db'], dir: ['--dir'], schema: ['--schema'], config: ['--config'], format: ['--format'],
+  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'],
+};
+
+/**
+ * The values of text options exactly as typed. cac's parser (mri) turns
+ * `--id 0042` into the number 42, which would lose the leading zeros of an id,
+ * so these values are read back from argv.
+ */
+export function rawTextOptions(argv: readonly string[]): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    for (const [name, spellings] of Object.entries(TEXT_OPTIONS)) {
+      for (const flag of spellings) {
+        let value: string | undefined;
+        if (arg === flag && i + 1 < argv.length) value = argv[++i];
+        else if (arg.startsWith(flag + '=')) value = arg.slice(flag.length + 1);
+        if (value !== undefined) (found[name] ??= []).push(value);
+      }
+    }
+  }
+  return found;
+}
+
+interface Context {
+  flags: GlobalFlags;
+  config: Config;
+  out: Output;
+}
+
+/** Commands whose target may be written `-N`, which an option parser would take for a flag. */
+const RELATIVE_TARGET_COMMANDS = new Set(['up', 'down', 'stamp']);
+
+/**
+ * Pull a `-N` target out of argv before cac sees it (cac reads `-1` as an
+ * unknown short option). Only the first bare `-<digits>` after the command
+ * name counts, and only for commands that take a target.
+ */
+export function extractRelativeTarget(argv: readonly string[]): { argv: string[]; target?: string } {
+  const commandIndex = argv.findIndex((a) => !a.startsWith('-'));
+  if (commandIndex === -1 || !RELATIVE_TARGET_COMMANDS.has(argv[commandIndex])) return { argv: [...argv] };
+  const i = argv.findIndex((a, j) => j > commandIndex && /^-\d+$/.test(a) && !isOptionValue(argv, j));
+  if (i === -1) return { argv: [...argv] };
+  return { argv: [...argv.slice(0, i), ...argv.slice(i + 1)], target: argv[i] };
+}
+
+const OPTIONS_WITH_VALUES = new Set(['--db', '--dir', '--schema', '--config', '--format', '--lock-timeout', '--wait', '-m', '--message', '--id', '--parent']);
+function isOptionValue(argv: readonly string[], j: number): boolean {
+  return OPTIONS_WITH_VALUES.has(argv[j - 1]);
+}
+
+function formatOf(flags: GlobalFlags): Format {
+  if (flags.json) return 'json';
+  const f = last(flags.format) ?? 'human';
+  if (f === 'human' || f === 'json' || f === 'github') return f;
+  throw usageError('bad-option', `unknown --format "${f}"`, { hint: 'use --format human, --format json or --format github' });
+}
+
+function context(flags: GlobalFlags, env: NodeJS.ProcessEnv): Context {
+  const out = createOutput({ format: 'human', quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose), noColor: flags.color === false, env });
+  const format = formatOf(flags);
+  const config = resolveConfig(
+    { dir: last(flags.dir), schema: last(flags.schema), db: last(flags.db), lockTimeout: last(flags.lockTimeout) },
+    env,
+    readConfigFile(last(flags.config)),
+    process.cwd(),
+  );
+  return { flags, config, out: { ...out, format } };
+}
+
+async function loadChecked(ctx: Context): Promise<Project> {
+  return loadProject(ctx.config.dir);
+}
+
+function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarget: string | undefined, done: (code: number) => void): CAC {
+  const textOptions = rawTextOptions(argv);
+  const cli = cac('migrate');
+  cli
+    .option('--db <url>', 'Database URL, or "embedded" (default: DATABASE_URL, then PG* variables, then sqlrev.json)', STRING)
+    .option('--dir <path>', 'Migrations folder (default: migrations)', STRING)
+    .option('--schema <name>', 'Schema holding sqlrev\'s state (default: sqlrev)')
+    .option('--config <file>', 'Config file (default: ./sqlrev.json)', STRING)
+    .option('--json', 'Print one JSON document on stdout')
+    .option('--format <format>', 'Output: human, json or github (GitHub Actions annotations)', STRING)
+    .option('-q, --quiet', 'Print only results and errors')
+    .option('--verbose', 'Print more detail')
+    .option('--no-color', 'Never colour the output (NO_COLOR is also respected)')
+    .option('-y, --yes', 'Answer yes to confirmation prompts');
+
+  const run = (fn: (ctx: Context, ...args: any[]) => Promise<number>) => async (...args: any[]) => {
+    const flags = Object.assign(args[args.length - 1] as GlobalFlags, textOptions);
+    let out: Output | undefined;
+    try {
+      const ctx = context(flags, env);
+      out = ctx.out;
+      done(await fn(ctx, ...args));
+    } catch (err) {
+      done(handleError(err, out ?? createOutput({ format: flags.json ? 'json' : 'human', noColor: flags.color === false, env })));
+    }
+  };
+
+  cli
+    .command('init', 'Write sqlrev.json and an empty migrations folder')
+    .example('migrate init')
+    .example('migrate init --dir db/migrations --schema sqlrev')
+    .action(run(async (ctx) => {
+      const written = await initProject(process.cwd(), ctx.config.dir, ctx.config.schema);
+      if (ctx.out.format === 'json') ctx.out.json({ ok: true, written });
+      else if (written.length === 0) ctx.out.info('nothing to do: sqlrev.json and the migrations folder already exist');
+      else for (const f of written) ctx.out.result(`wrote ${f}`);
+      return EXIT.ok;
+    }));
+
+  cli
+    .command('new <message>', 'Write a new revision (an up and a down file) after the current head')
+    .option('--parent <id>', 'Parent revision (repeat for several; default: the single head, or base)', STRING)
+    .option('--id <id>', 'Revision id (default: 12 random hex digits)', STRING)
+    .option('--no-transaction', 'Run the revision outside a transaction (CREATE INDEX CONCURRENTLY, …)')
+    .example('migrate new "add users table"')
+    .example('migrate new "index users by email" --no-transaction')
+    .example('migrate new "hotfix" --parent 3f2a9c1b7e20 --id 0042')
+    .action(run(async (ctx, message: string, options: GlobalFlags & { parent?: string | string[]; id?: string; transaction?: boolean }) => {
+      const project = await loadChecked(ctx);
+      const written = await newRevision(project, {
+        message: String(message),
+        parents: toList(options.parent),
+        id: last(options.id),
+        transactional: options.transaction !== false,
+      });
+      return printWritten(ctx, written);
+    }));
+
+  cli
+    .command('merge [...ids]', 'Write an empty revision whose parents are the heads (or the given ids)')
+    .option('-m, --message <message>', 'Message of the merge revision', STRING)
+    .option('--id <id>', 'Revision id (default: 12 random hex digits)', STRING)
+    .example('migrate merge')
+    .example('migrate merge -m "join billing and auth" 1b7e 9c0d')
+    .action(run(async (ctx, ids: string[], options: GlobalFlags & { message?: string; id?: string }) => {
+      const project = await loadChecked(ctx);
+      const written = await mergeRevision(project, {
+        message: last(options.message),
+        ids: ids.map(String),
+        id: last(options.id),
+      });
+      return printWritten(ctx, written);
+    }));
+
+  cli
+    .command('history', 'List every revision in topological order (parents first)')
+    .option('--graph', 'Draw branches and merges')
+    .option('--reverse', 'Newest first')
+    .example('migrate history --graph')
+    .example('migrate history --json')
+    .action(run(async (ctx, options: GlobalFlags & { graph?: boolean; reverse?: boolean }) => {
+      const project = await loadChecked(ctx);
+      reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, project.problems);
+      return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse));
+    }));
+
+  cli
+    .command('verify', 'Check the migrations folder: files, headers, graph (exit 3 on any problem)')
+    .example('migrate verify')
+    .example('migrate verify --format github')
+    .example('migrate verify --json')
+    .action(run(async (ctx) => {
+      const project = await loadChecked(ctx);
+      const problems = project.problems;
+      if (ctx.out.format === 'json') {
+        ctx.out.json({ ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads, problems });
+      } else {
+        reportProblems(ctx.out, problems);
+        if (problems.length === 0) {
+          ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}`);
+        } else {
+          ctx.out.error(`${problems.length} problem(s) in ${ctx.config.dir}`);
+        }
+      }
+      return problems.length === 0 ? EXIT.ok : EXIT.verify;
+    }));
+
+  cli.help();
+  cli.version(VERSION);
+  void relativeTarget;
+  return cli;
+}
+
+function toList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function printWritten(ctx: Context, written: { id: string; parents: string[]; up: string; down: string }): number {
+  if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...written });
+  else {
+    ctx.out.info(`revision ${written.id} (parent${written.parents.length === 1 ? '' : 's'}: ${written.parents.join(', ') || 'base'})`);
+    ctx.out.result(written.up);
+    ctx.out.result(written.down);
+  }
+  return EXIT.ok;
+}
+
+function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean): number {
+  const entries = historyEntries(project.graph, reverse);
+  if (ctx.out.format === 'json') {
+    ctx.out.json({
+      revisions: entries.map((e) => {
+        const rev = project.revisions.get(e.id);
+        return { id: e.id, message: rev?.message ?? null, parents: e.parents, children: e.children, head: e.head, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
+      }),
+    });
+    return EXIT.ok;
+  }
+  const { c } = ctx.out;
+  const lanes = graph ? drawLanes(entries, reverse) : undefined;
+  const lines: string[] = [];
+  entries.forEach((e, i) => {
+    const rev = project.revisions.get(e.id);
+    const marks = e.head ? ' ' + c.cyan('(head)') : '';
+    const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
+    const text = `${c.yellow(e.id)}  ${rev?.message ?? ''}${parents}${marks}`;
+    if (lanes) {
+      lines.push(...lanes[i].before);
+      lines.push(`${lanes[i].node}  ${text}`);
+    } else {
+      lines.push(`${text}${e.parents.length <= 1 ? c.dim(`  ← ${e.parents[0] ?? 'base'}`) : ''}`);
+    }
+  });
+  if (lines.length) ctx.out.result(lines.join('\n'));
+  else ctx.out.info(`no revisions in ${ctx.config.dir}`);
+  return EXIT.ok;
+}
+
+function handleError(err: unknown, out: Output): number {
+  if (err instanceof SqlrevError) return reportError(out, err);
+  if (err instanceof Error && err.name === 'CACError') {
+    return reportError(out, usageError('usage', err.message, { hint: 'see migrate --help' }));
+  }
+  out.error(out.c.red('internal error: ') + (err instanceof Error ? err.stack ?? err.message : String(err)));
+  out.error('  this is a bug in sqlrev; please report it with the command you ran');
+  return 70;
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { argv: args, target } = extractRelativeTarget(argv);
+  let code: number = EXIT.ok;
+  const cli = buildCli(env, args, target, (c) => { code = c; });
+  try {
+    cli.parse(['node', 'migrate', ...args], { run: false });
+    if (cli.options.help || cli.options.version) return EXIT.ok;
+    if (!cli.matchedCommand) {
+      const name = cli.args[0];
+      if (name === undefined) {
+        cli.outputHelp();
+        return EXIT.ok;
+      }
+      return unknownCommand(cli, name, env);
+    }
+    await cli.runMatchedCommand();
+  } catch (err) {
+    return handleError(err, createOutput({ format: 'human', env }));
+  }
+  return code;
+}
+
+function unknownCommand(cli: CAC, name: string, env: NodeJS.ProcessEnv): number {
+  const names = cli.commands.map((c) => c.name).filter(Boolean);
+  const near = names
+    .map((n) => ({ n, d: editDistance(name.toLowerCase(), n) }))
+    .filter((x) => x.d <= 2)
+    .sort((a, b) => a.d - b.d)[0];
+  const out = createOutput({ format: 'human', env });
+  return reportError(out, usageError('unknown-command', `unknown command "${name}"`, {
+    hint: near ? `did you mean "migrate ${near.n}"?` : `commands: ${names.join(', ')}`,
+  }));
+}

@@ -1,0 +1,306 @@
+/**
+ * From migration files to revisions. `readRevisions` is pure (paths and bytes
+ * in, revisions and problems out); `readFolder` is the only disk access.
+ * Every problem names its file and line; all problems are reported at once.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'glob';
+import { checksum, normaliseBytes } from './checksum.js';
+import type { Problem } from './errors.js';
+import { parseHeaders, type ParsedHeaders } from './headers.js';
+import type { Revision, RevisionFile } from './types.js';
+
+export interface FileEntry {
+  /** Path shown to users (the folder joined with the relative path). */
+  path: string;
+  /** File contents, or the reason it could not be read. */
+  bytes?: Uint8Array;
+  readError?: string;
+}
+
+export interface ReadResult {
+  revisions: Revision[];
+  /** Line of the `parent` header of each revision, for graph problems. */
+  parentLines: Map<string, number>;
+  problems: Problem[];
+}
+
+const MIGRATION_NAME = /^(.*)\.(up|down)\.sql$/;
+const ID = /^[0-9A-Za-z]+$/;
+const PARENT_TOKEN = /^[0-9A-Za-z]+$/;
+
+interface Half {
+  entry: FileEntry;
+  id: string;
+  slug: string;
+}
+
+/** Turn file entries into revisions, reporting every problem found. */
+export function readRevisions(entries: readonly FileEntry[]): ReadResult {
+  const problems: Problem[] = [];
+  const ups = new Map<string, Half>();
+  const downs = new Map<string, Half>();
+  for (const entry of entries) {
+    const half = classifyName(entry, problems);
+    if (!half) continue;
+    const table = entry.path.endsWith('.up.sql') ? ups : downs;
+    const other = table.get(half.id);
+    if (other) {
+      problems.push({
+        file: entry.path, line: 1, revision: half.id, code: 'duplicate-id',
+        message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${entry.path}`,
+        hint: 'ids must be unique in the migrations folder: rename one pair (migrate new generates unique ids)',
+      });
+      continue;
+    }
+    table.set(half.id, half);
+  }
+
+  const revisions: Revision[] = [];
+  const parentLines = new Map<string, number>();
+  for (const [id, up] of ups) {
+    const down = downs.get(id);
+    if (!down) {
+      problems.push({
+        file: up.entry.path, line: 1, revision: id, code: 'missing-down-file',
+        message: `revision ${id} has no down file`,
+        hint: `create ${siblingPath(up.entry.path, '.down.sql')} (write "-- irreversible: <reason>" in it if the change cannot be undone)`,
+      });
+      continue;
+    }
+    if (down.slug !== up.slug) {
+      problems.push({
+        file: down.entry.path, line: 1, revision: id, code: 'mismatched-pair',
+        message: `the files of revision ${id} have different names: ${up.entry.path} and ${down.entry.path}`,
+        hint: 'give both files the same name before .up.sql / .down.sql',
+      });
+    }
+    const revision = buildRevision(up, down, problems, parentLines);
+    if (revision) revisions.push(revision);
+  }
+  for (const [id, down] of downs) {
+    if (ups.has(id)) continue;
+    problems.push({
+      file: down.entry.path, line: 1, revision: id, code: 'missing-up-file',
+      message: `revision ${id} has a down file but no up file`,
+      hint: `create ${siblingPath(down.entry.path, '.up.sql')} or remove the down file`,
+    });
+  }
+  return { revisions, parentLines, problems };
+}
+
+function classifyName(entry: FileEntry, problems: Problem[]): Half | undefined {
+  const filePath = entry.path;
+  const base = path.basename(filePath);
+  const m = MIGRATION_NAME.exec(base);
+  if (!m) {
+    problems.push({
+      file: filePath, code: 'bad-file-name',
+      message: `${base} is not named like a migration file`,
+      hint: 'name migration files <id>_<slug>.up.sql and <id>_<slug>.down.sql (migrate new writes them)',
+    });
+    return undefined;
+  }
+  const stem = m[1];
+  const underscore = stem.indexOf('_');
+  const id = underscore === -1 ? stem : stem.slice(0, underscore);
+  const slug = underscore === -1 ? '' : stem.slice(underscore + 1);
+  if (!ID.test(id)) {
+    problems.push({
+      file: filePath, code: 'bad-id',
+      message: `"${id}" in ${base} is not a valid revision id: an id is letters and digits only, before the first "_"`,
+      hint: 'rename the file, e.g. 0001_add_users.up.sql',
+    });
+    return undefined;
+  }
+  return { entry, id, slug };
+}
+
+function siblingPath(filePath: string, suffix: string): string {
+  return filePath.replace(/\.(up|down)\.sql$/, suffix);
+}
+
+function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: Map<string, number>): Revision | undefined {
+  const upFile = readHalf(up, problems);
+  const downFile = readHalf(down, problems);
+  if (!upFile || !downFile) return undefined;
+  const { file: upInfo, parsed: upHeaders } = upFile;
+  const { file: downInfo, parsed: downHeaders } = downFile;
+  problems.push(...upHeaders.problems, ...downHeaders.problems);
+
+  const parents = readParents(up, upHeaders, problems);
+  const parentHeader = upHeaders.headers.get('parent');
+  parentLines.set(up.id, parentHeader?.line ?? 1);
+
+  misplaced(up.entry.path, up.id, upHeaders, 'irreversible', 'the down file', problems);
+  misplaced(down.entry.path, down.id, downHeaders, 'parent', 'the up file', problems);
+  reportNearMisses(up, upHeaders, ['message', 'transaction'], problems);
+  reportNearMisses(down, downHeaders, ['transaction', 'irreversible'], problems);
+
+  const irreversible = downHeaders.headers.get('irreversible');
+  if (irreversible && irreversible.value === '') {
+    problems.push({
+      file: down.entry.path, line: irreversible.line, revision: down.id, code: 'bad-header',
+      message: 'the irreversible header needs a reason',
+      hint: 'write e.g. "-- irreversible: drops the legacy column and its data"',
+    });
+  }
+  const message = upHeaders.headers.get('message')?.value || up.slug.replace(/_/g, ' ');
+  if (!parents) return undefined;
+  return {
+    id: up.id, slug: up.slug, message, parents,
+    up: upInfo, down: downInfo,
+    irreversible: irreversible ? irreversible.value || 'no reason given' : undefined,
+  };
+}
+
+function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed: ParsedHeaders } | undefined {
+  const { entry } = half;
+  if (entry.readError !== undefined || entry.bytes === undefined) {
+    problems.push({
+      file: entry.path, revision: half.id, code: 'unreadable-file',
+      message: `cannot read ${entry.path}: ${entry.readError ?? 'no contents'}`,
+      hint: 'check the file permissions',
+    });
+    return undefined;
+  }
+  if (entry.bytes.length === 0) {
+    problems.push({
+      file: entry.path, line: 1, revision: half.id, code: 'empty-file',
+      message: `${entry.path} is empty`,
+      hint: entry.path.endsWith('.up.sql')
+        ? 'an up file needs at least its "-- parent:" header'
+        : 'write the SQL that undoes the up file, or "-- irreversible: <reason>"',
+    });
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = normaliseBytes(entry.bytes);
+  } catch {
+    problems.push({
+      file: entry.path, line: firstBadUtf8Line(entry.bytes), revision: half.id, code: 'invalid-utf8',
+      message: `${entry.path} is not valid UTF-8`,
+      hint: 'save the file as UTF-8',
+    });
+    return undefined;
+  }
+  const parsed = parseHeaders(text, entry.path);
+  const transaction = parsed.headers.get('transaction');
+  let transactional = true;
+  if (transaction) {
+    const v = transaction.value.toLowerCase();
+    if (v === 'false') transactional = false;
+    else if (v !== 'true') {
+      problems.push({
+        file: entry.path, line: transaction.line, revision: half.id, code: 'bad-header',
+        message: `"-- transaction: ${transaction.value}" must be true or false`,
+        hint: 'write "-- transaction: false" to run this file outside a transaction',
+      });
+    }
+  }
+  for (const p of parsed.problems) p.revision = half.id;
+  return {
+    file: { path: entry.path, text, checksum: checksum(text), transactional, bodyLine: parsed.bodyLine },
+    parsed,
+  };
+}
+
+function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): string[] | undefined {
+  const header = parsed.headers.get('parent');
+  const file = up.entry.path;
+  if (!header) {
+    const miss = parsed.nearMisses.get('parent');
+    problems.push({
+      file, line: miss?.line ?? 1, revision: up.id, code: 'missing-parent-header',
+      message: miss
+        ? `no "-- parent:" header: line ${miss.line} says "${miss.written}:", which is not a header sqlrev knows`
+        : `no "-- parent:" header in ${path.basename(file)}`,
+      hint: miss
+        ? `did you mean "-- parent:"? Rename "${miss.written}" to "parent"`
+        : 'add "-- parent: <id>" (or "-- parent: base" for a first revision) before the first SQL line',
+    });
+    return undefined;
+  }
+  const tokens = header.value.split(/[\s,]+/).filter(Boolean);
+  const bad = tokens.filter((t) => !PARENT_TOKEN.test(t));
+  if (tokens.length === 0 || bad.length > 0) {
+    problems.push({
+      file, line: header.line, revision: up.id, code: 'bad-header',
+      message: tokens.length === 0
+        ? 'the parent header is empty'
+        : `the parent header has ${bad.map((b) => `"${b}"`).join(', ')}, which is not a revision id`,
+      hint: 'write "-- parent: base", "-- parent: <id>" or "-- parent: <id> <id>" for a merge',
+    });
+    return undefined;
+  }
+  if (tokens.includes('base')) {
+    if (tokens.length > 1) {
+      problems.push({
+        file, line: header.line, revision: up.id, code: 'bad-header',
+        message: '"base" cannot be listed with other parents',
+        hint: 'a revision either starts the history ("-- parent: base") or follows other revisions',
+      });
+      return undefined;
+    }
+    return [];
+  }
+  return tokens;
+}
+
+function misplaced(file: string, id: string, parsed: ParsedHeaders, key: 'parent' | 'irreversible', belongs: string, problems: Problem[]): void {
+  const header = parsed.headers.get(key);
+  if (!header) return;
+  problems.push({
+    file, line: header.line, revision: id, code: 'misplaced-header',
+    message: `the ${key} header belongs in ${belongs}`,
+    hint: `move "-- ${key}: ${header.value}" to ${belongs}`,
+  });
+}
+
+function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('message' | 'transaction' | 'irreversible')[], problems: Problem[]): void {
+  for (const key of keys) {
+    const miss = parsed.nearMisses.get(key);
+    if (!miss || parsed.headers.has(key)) continue;
+    problems.push({
+      file: half.entry.path, line: miss.line, revision: half.id, code: 'misspelled-header',
+      message: `"${miss.written}:" looks like a misspelled "${key}:" header, so it is ignored`,
+      hint: `write "-- ${key}:"`,
+    });
+  }
+}
+
+function firstBadUtf8Line(bytes: Uint8Array): number {
+  let line = 1;
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try {
+        strict.decode(bytes.subarray(start, i));
+      } catch {
+        return line;
+      }
+      line++;
+      start = i + 1;
+    }
+  }
+  return 1;
+}
+
+/** List and read every `.sql` file under `dir` (recursively), sorted by path. */
+export async function readFolder(dir: string): Promise<FileEntry[]> {
+  const relative = await glob('**/*.sql', { cwd: dir, nodir: true, dot: false, posix: true });
+  relative.sort();
+  return Promise.all(
+    relative.map(async (rel): Promise<FileEntry> => {
+      const shown = path.join(dir, rel);
+      try {
+        return { path: shown, bytes: await readFile(shown) };
+      } catch (err) {
+        return { path: shown, readError: (err as Error).message };
+      }
+    }),
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Header comments of a migration file: the leading `-- key: value` lines,
+ * before the first line that is neither blank nor a `--` comment.
+ * Pure: text in, headers and problems out.
+ */
+import type { Problem } from './errors.js';
+
+export const KNOWN_HEADERS = ['parent', 'message', 'transaction', 'irreversible'] as const;
+export type HeaderKey = (typeof KNOWN_HEADERS)[number];
+
+export interface Header {
+  key: HeaderKey;
+  value: string;
+  /** 1-based line of the header. */
+  line: number;
+}
+
+export interface ParsedHeaders {
+  headers: Map<HeaderKey, Header>;
+  /** 1-based line of the first line after the header block. */
+  bodyLine: number;
+  problems: Problem[];
+  /** `-- key:` comments that look like a misspelled known key, by the key they resemble. */
+  nearMisses: Map<HeaderKey, { written: string; line: number }>;
+}
+
+const HEADER_LINE = /^--\s*([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)$/;
+
+/** Parse the header block of `text` (already normalised to LF). */
+export function parseHeaders(text: string, file: string): ParsedHeaders {
+  const headers = new Map<HeaderKey, Header>();
+  const nearMisses = new Map<HeaderKey, { written: string; line: number }>();
+  const problems: Problem[] = [];
+  let lineNo = 0;
+  let pos = 0;
+  while (pos <= text.length) {
+    const nl = text.indexOf('\n', pos);
+    const lineEnd = nl === -1 ? text.length : nl;
+    const raw = text.slice(pos, lineEnd);
+    const trimmed = raw.trim();
+    lineNo++;
+    if (trimmed !== '' && !trimmed.startsWith('--')) {
+      return { headers, bodyLine: lineNo, problems, nearMisses };
+    }
+    const m = HEADER_LINE.exec(trimmed);
+    if (m) {
+      const written = m[1];
+      const value = m[2].trim();
+      if (isKnown(written)) {
+        const previous = headers.get(written);
+        if (previous) {
+          problems.push({
+            file, line: lineNo, code: 'duplicate-header',
+            message: `header "${written}" appears twice (lines ${previous.line} and ${lineNo})`,
+            hint: `keep one "-- ${written}:" line`,
+          });
+        } else {
+          headers.set(written, { key: written, value, line: lineNo });
+        }
+      } else {
+        const resembled = closestKnownKey(written);
+        if (resembled && !nearMisses.has(resembled)) nearMisses.set(resembled, { written, line: lineNo });
+      }
+    }
+    if (nl === -1) break;
+    pos = nl + 1;
+  }
+  return { headers, bodyLine: lineNo + 1, problems, nearMisses };
+}
+
+function isKnown(key: string): key is HeaderKey {
+  return (KNOWN_HEADERS as readonly string[]).includes(key);
+}
+
+/**
+ * The known key a written key was probably meant to be: same letters in
+ * another case, or at most two edits away for keys long enough that two
+ * edits do not make an unrelated word (`parnet`, `transacton`, `Parent`).
+ */
+export function closestKnownKey(written: string): HeaderKey | undefined {
+  const lower = written.toLowerCase();
+  let best: HeaderKey | undefined;
+  let bestDistance = Infinity;
+  for (const key of KNOWN_HEADERS) {
+    const d = editDistance(lower, key);
+    const allowed = key.length >= 6 ? 2 : 1;
+    if (d <= allowed && d < bestDistance) {
+      best = key;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Damerau–Levenshtein (optimal string alignment) distance: a swap of two letters costs 1. */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => {
+    const row = new Array<number>(cols).fill(0);
+    row[0] = i;
+    return row;
+  });
+  for (let j = 0; j < cols; j++) d[0][j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[rows - 1][cols - 1];
+}

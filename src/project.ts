@@ -1,0 +1,45 @@
+/**
+ * A migrations folder loaded and checked: its revisions, the graph they form,
+ * and every problem found (files, headers, graph), each with file and line.
+ */
+import { readFolder, readRevisions, type FileEntry } from './files.js';
+import { Graph } from './graph.js';
+import type { Problem } from './errors.js';
+import type { Revision } from './types.js';
+
+export interface Project {
+  dir: string;
+  revisions: ReadonlyMap<string, Revision>;
+  graph: Graph;
+  /** Empty when the folder is sound. */
+  problems: Problem[];
+}
+
+/** Read `dir` from disk and check it. */
+export async function loadProject(dir: string): Promise<Project> {
+  return projectFromEntries(dir, await readFolder(dir));
+}
+
+/** Check a folder given as entries (no disk access: used by tests and the library). */
+export function projectFromEntries(dir: string, entries: readonly FileEntry[]): Project {
+  const { revisions, parentLines, problems } = readRevisions(entries);
+  const byId = new Map(revisions.map((r) => [r.id, r]));
+  const built = Graph.build(revisions);
+  for (const p of built.problems) {
+    const rev = p.revision === undefined ? undefined : byId.get(p.revision);
+    if (rev) {
+      p.file ??= rev.up.path;
+      p.line ??= parentLines.get(rev.id);
+    }
+    problems.push(p);
+  }
+  problems.sort(byLocation);
+  return { dir, revisions: byId, graph: built.graph, problems };
+}
+
+function byLocation(a: Problem, b: Problem): number {
+  const fa = a.file ?? '';
+  const fb = b.file ?? '';
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return (a.line ?? 0) - (b.line ?? 0);
+}
