@@ -41,20 +41,26 @@ export function readRevisions(entries: readonly FileEntry[]): ReadResult {
   const problems: Problem[] = [];
   const ups = new Map<string, Half>();
   const downs = new Map<string, Half>();
-  for (const entry of entries) {
-    const half = classifyName(entry, problems);
-    if (!half) continue;
-    const table = entry.path.endsWith('.up.sql') ? ups : downs;
-    const other = table.get(half.id);
-    if (other) {
+  const halves = entries.map((entry) => classifyName(entry, problems)).filter((h): h is Half => h !== undefined);
+  const duplicated = new Set<string>();
+  // Up files first, so a duplicated id is reported once, on the up files.
+  for (const isUp of [true, false]) {
+    const table = isUp ? ups : downs;
+    for (const half of halves) {
+      if (half.entry.path.endsWith('.up.sql') !== isUp) continue;
+      const other = table.get(half.id);
+      if (!other) {
+        table.set(half.id, half);
+        continue;
+      }
+      if (!isUp && duplicated.has(half.id)) continue;
+      duplicated.add(half.id);
       problems.push({
-        file: entry.path, line: 1, revision: half.id, code: 'duplicate-id',
-        message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${entry.path}`,
+        file: half.entry.path, line: 1, revision: half.id, code: 'duplicate-id',
+        message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${half.entry.path}`,
         hint: 'ids must be unique in the migrations folder: rename one pair (migrate new generates unique ids)',
       });
-      continue;
     }
-    table.set(half.id, half);
   }
 
   const revisions: Revision[] = [];

@@ -1,0 +1,3 @@
+-- transaction: false
+
+drop index concurrently if exists users_email_key;

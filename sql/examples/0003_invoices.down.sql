@@ -1,0 +1,2 @@
+drop table invoices;
+drop type invoice_status;

@@ -1,0 +1,1 @@
+-- Nothing to undo: the merge holds no SQL.

@@ -1,0 +1,1 @@
+-- irreversible: full_name is dropped; joining first and last names would not restore the original spelling

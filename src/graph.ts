@@ -1,0 +1,426 @@
+/**
+ * The revision DAG (DESIGN.md §2). Pure: no I/O.
+ *
+ * Every index (children, order, heads, roots, positions) is built once in
+ * `build`, in time linear in nodes + edges (plus one sort of the ids). Walks
+ * are iterative, because real graphs have 100,000+ revisions in long chains.
+ * Internally a revision is its rank in the sorted id list, so "smallest id
+ * first" is a comparison of integers.
+ */
+import { usageError, type Problem } from './errors.js';
+import type { GraphNode } from './types.js';
+
+export class Graph {
+  readonly size: number;
+  /** Every orderable id in topological order (parents first, ties by smallest id). */
+  readonly order: readonly string[];
+  /** Ordered revisions without children, in `order` order. */
+  readonly heads: readonly string[];
+  /** Ordered revisions without parents, in `order` order. */
+  readonly roots: readonly string[];
+  /**
+   * Revisions on or downstream of a cycle (or of a self-parent): they have
+   * no place in `order`. Sorted by id; empty in a healthy graph.
+   */
+  readonly unordered: readonly string[];
+
+  private constructor(
+    private readonly ids: readonly string[],
+    private readonly rank: ReadonlyMap<string, number>,
+    private readonly nodes: readonly GraphNode[],
+    private readonly up: readonly (readonly number[])[],
+    private readonly down: readonly (readonly number[])[],
+    /** Index in `order`, or -1 for an unordered revision. */
+    private readonly pos: Int32Array,
+    orderIdx: readonly number[],
+  ) {
+    this.size = ids.length;
+    this.order = orderIdx.map((i) => ids[i]);
+    this.heads = orderIdx.filter((i) => down[i].length === 0).map((i) => ids[i]);
+    this.roots = orderIdx.filter((i) => up[i].length === 0).map((i) => ids[i]);
+    const unordered: string[] = [];
+    for (let i = 0; i < ids.length; i++) if (pos[i] < 0) unordered.push(ids[i]);
+    this.unordered = unordered;
+  }
+
+  /**
+   * Builds the graph and reports what is wrong with the data instead of
+   * throwing. Edges kept in `parents()` are the known, distinct, non-self
+   * parents; `node(id).parents` still holds what the caller gave.
+   */
+  static build(input: Iterable<GraphNode>): { graph: Graph; problems: Problem[] } {
+    const problems: Problem[] = [];
+    const first = new Map<string, GraphNode>();
+    for (const node of input) {
+      if (first.has(node.id)) {
+        problems.push({
+          revision: node.id,
+          code: 'duplicate-id',
+          message: `revision id ${node.id} is defined more than once; the first definition is used`,
+          hint: `Give one of them a new id (\`migrate new\` generates unique ids).`,
+        });
+      } else first.set(node.id, node);
+    }
+    const ids = [...first.keys()].sort(); // UTF-16 order = code point order for ASCII ids
+    const rank = new Map<string, number>();
+    ids.forEach((id, i) => rank.set(id, i));
+    const nodes = ids.map((id) => first.get(id)!);
+    const n = ids.length;
+    const up: number[][] = new Array(n);
+    const down: number[][] = Array.from({ length: n }, () => []);
+    // A self-parent is a one-revision cycle: it and its descendants stay unordered.
+    const selfParent = new Uint8Array(n);
+    // Visiting children in rank order leaves every `down` list sorted by id.
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      const kept: number[] = [];
+      const given = nodes[i].parents;
+      const seen = given.length > 1 ? new Set<string>() : null; // most revisions have one parent
+      for (const p of given) {
+        if (seen?.has(p)) {
+          problems.push({
+            revision: id,
+            code: 'duplicate-parent',
+            message: `revision ${id} lists parent ${p} more than once`,
+            hint: `Remove the repeated ${p} from its \`-- parent:\` header.`,
+          });
+          continue;
+        }
+        seen?.add(p);
+        const r = rank.get(p);
+        if (p === id) {
+          selfParent[i] = 1;
+          problems.push({
+            revision: id,
+            code: 'self-parent',
+            message: `revision ${id} lists itself as its parent`,
+            hint: `Set its \`-- parent:\` header to the revision it follows, or to base.`,
+          });
+        } else if (r === undefined) {
+          problems.push({
+            revision: id,
+            code: 'unknown-parent',
+            message: `revision ${id} has parent ${p}, which is not a known revision`,
+            hint: `Fix the \`-- parent:\` header of ${id} (\`migrate history\` lists the revisions), or use base for a root.`,
+          });
+        } else {
+          kept.push(r);
+          down[r].push(i);
+        }
+      }
+      up[i] = kept;
+    }
+
+    const pos = new Int32Array(n).fill(-1);
+    const orderIdx = kahn(up, down, selfParent, pos);
+    if (orderIdx.length < n) for (const p of findCycles(ids, down, pos)) problems.push(p);
+    return { graph: new Graph(ids, rank, nodes, up, down, pos, orderIdx), problems };
+  }
+
+  has(id: string): boolean {
+    return this.rank.has(id);
+  }
+
+  node(id: string): GraphNode | undefined {
+    const i = this.rank.get(id);
+    return i === undefined ? undefined : this.nodes[i];
+  }
+
+  /** Known parents of `id` (as listed, without duplicates or self); [] for an unknown id. */
+  parents(id: string): readonly string[] {
+    const i = this.rank.get(id);
+    return i === undefined ? [] : this.up[i].map((j) => this.ids[j]);
+  }
+
+  /** Children of `id`, sorted by id; [] for an unknown id. */
+  children(id: string): readonly string[] {
+    const i = this.rank.get(id);
+    return i === undefined ? [] : this.down[i].map((j) => this.ids[j]);
+  }
+
+  /** Ancestors of the given revisions (one BFS over all of them); unknown ids are ignored. */
+  ancestors(ids: Iterable<string>, inclusive = false): Set<string> {
+    return this.reach(ids, this.up, inclusive);
+  }
+
+  /** Descendants of the given revisions (one BFS over all of them); unknown ids are ignored. */
+  descendants(ids: Iterable<string>, inclusive = false): Set<string> {
+    return this.reach(ids, this.down, inclusive);
+  }
+
+  /**
+   * The given ids in global topological order, without duplicates. Unknown
+   * ids are dropped; unordered ones (cycles) come last, by id.
+   */
+  sortTopo(ids: Iterable<string>): string[] {
+    const ordered: number[] = [];
+    const unordered: number[] = [];
+    const seen = new Set<number>();
+    for (const id of ids) {
+      const i = this.rank.get(id);
+      if (i === undefined || seen.has(i)) continue;
+      seen.add(i);
+      (this.pos[i] < 0 ? unordered : ordered).push(i);
+    }
+    ordered.sort((a, b) => this.pos[a] - this.pos[b]);
+    unordered.sort((a, b) => a - b);
+    return [...ordered, ...unordered].map((i) => this.ids[i]);
+  }
+
+  /** True when `id` has a place in `order` (not on or after a cycle). */
+  isOrdered(id: string): boolean {
+    const i = this.rank.get(id);
+    return i !== undefined && this.pos[i] >= 0;
+  }
+
+  /** A full id, or a prefix of exactly one id, to that id. */
+  resolve(ref: string): string {
+    if (this.rank.has(ref)) return ref;
+    const matches = ref === '' ? [] : this.withPrefix(ref);
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) {
+      const shown = matches.slice(0, 10).join(', ') + (matches.length > 10 ? `, … (${matches.length} in all)` : '');
+      return fail('ambiguous-revision', `${ref} is ambiguous: it starts ${matches.length} revision ids: ${shown}`, {
+        candidates: matches,
+        hint: `Type more of the id, e.g. \`${matches[0]}\`.`,
+      });
+    }
+    const close = this.closeMatches(ref);
+    return fail('unknown-revision', `no revision ${JSON.stringify(ref)}`, {
+      candidates: close,
+      hint: close.length
+        ? `Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?`
+        : 'Run `migrate history` to list the revisions.',
+    });
+  }
+
+  private withPrefix(ref: string): string[] {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] < ref) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < ids.length && ids[i].startsWith(ref); i++) out.push(ids[i]);
+    return out;
+  }
+
+  /** Ids the user may have meant: same prefix ignoring case, or a typo or two away. */
+  private closeMatches(ref: string): string[] {
+    if (ref === '') return [];
+    const lower = ref.toLowerCase();
+    const limit = ref.length >= 8 ? 2 : ref.length >= 3 ? 1 : 0;
+    const scored: [number, string][] = [];
+    for (const id of this.ids) {
+      if (id.toLowerCase().startsWith(lower)) scored.push([0, id]);
+      else if (limit > 0) {
+        const d = editDistance(ref, id.slice(0, ref.length), limit);
+        if (d <= limit) scored.push([d, id]);
+      }
+    }
+    scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+    return scored.slice(0, 5).map(([, id]) => id);
+  }
+
+  private reach(ids: Iterable<string>, edges: readonly (readonly number[])[], inclusive: boolean): Set<string> {
+    const seen = new Uint8Array(this.size);
+    const queue: number[] = [];
+    const starts: number[] = [];
+    for (const id of ids) {
+      const i = this.rank.get(id);
+      if (i !== undefined) starts.push(i);
+    }
+    for (const s of starts) {
+      for (const j of edges[s]) {
+        if (!seen[j]) {
+          seen[j] = 1;
+          queue.push(j);
+        }
+      }
+    }
+    for (let q = 0; q < queue.length; q++) {
+      for (const j of edges[queue[q]]) {
+        if (!seen[j]) {
+          seen[j] = 1;
+          queue.push(j);
+        }
+      }
+    }
+    const out = new Set<string>();
+    if (inclusive) for (const s of starts) out.add(this.ids[s]);
+    for (const i of queue) out.add(this.ids[i]);
+    return out;
+  }
+}
+
+function fail(code: string, message: string, details: { candidates: string[]; hint: string }): never {
+  throw usageError(code, message, details);
+}
+
+/** Deterministic Kahn: a binary min-heap of ranks, so the smallest ready id goes next. */
+function kahn(up: readonly number[][], down: readonly number[][], blocked: Uint8Array, pos: Int32Array): number[] {
+  const n = up.length;
+  const waiting = new Int32Array(n);
+  const heap: number[] = [];
+  for (let i = 0; i < n; i++) {
+    waiting[i] = up[i].length + blocked[i];
+    if (waiting[i] === 0) heapPush(heap, i);
+  }
+  const order: number[] = [];
+  while (heap.length) {
+    const i = heapPop(heap);
+    pos[i] = order.length;
+    order.push(i);
+    for (const c of down[i]) if (--waiting[c] === 0) heapPush(heap, c);
+  }
+  return order;
+}
+
+function heapPush(heap: number[], v: number): void {
+  let i = heap.length;
+  heap.push(v);
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (heap[p] <= v) break;
+    heap[i] = heap[p];
+    i = p;
+  }
+  heap[i] = v;
+}
+
+function heapPop(heap: number[]): number {
+  const top = heap[0];
+  const last = heap.pop()!;
+  if (heap.length) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) break;
+      const c = l + 1 < heap.length && heap[l + 1] < heap[l] ? l + 1 : l;
+      if (heap[c] >= last) break;
+      heap[i] = heap[c];
+      i = c;
+    }
+    heap[i] = last;
+  }
+  return top;
+}
+
+/**
+ * One `cycle` problem per strongly connected component of two or more
+ * revisions among the unordered ones (iterative Tarjan), each printed as the
+ * shortest cycle through the component's smallest id, parents before children.
+ */
+function findCycles(ids: readonly string[], down: readonly number[][], pos: Int32Array): Problem[] {
+  const n = ids.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const comp = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const frames: number[] = [];
+  const edge: number[] = [];
+  const components: number[][] = [];
+  let counter = 0;
+  const enter = (v: number) => {
+    index[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = 1;
+    frames.push(v);
+    edge.push(0);
+  };
+  for (let root = 0; root < n; root++) {
+    if (pos[root] >= 0 || index[root] >= 0) continue;
+    enter(root);
+    while (frames.length) {
+      const top = frames.length - 1;
+      const v = frames[top];
+      if (edge[top] < down[v].length) {
+        const w = down[v][edge[top]++];
+        if (index[w] < 0) enter(w);
+        else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
+        continue;
+      }
+      frames.pop();
+      edge.pop();
+      if (frames.length) {
+        const u = frames[frames.length - 1];
+        low[u] = Math.min(low[u], low[v]);
+      }
+      if (low[v] === index[v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          members.push(w);
+        } while (w !== v);
+        if (members.length > 1) {
+          for (const m of members) comp[m] = components.length;
+          components.push(members);
+        }
+      }
+    }
+  }
+  const problems = components.map((members, c) => {
+    const start = minOf(members);
+    const path = shortestCycle(start, down, comp, c).map((i) => ids[i]);
+    const text = [...path, path[0]].join(' → ');
+    return {
+      revision: ids[start],
+      code: 'cycle',
+      message: `the parents form a cycle: ${text} (each revision is a parent of the next)`,
+      hint: `Change the \`-- parent:\` header of one of ${path.join(', ')} so the chain ends at an earlier revision or at base.`,
+    };
+  });
+  return problems.sort((a, b) => (a.revision < b.revision ? -1 : 1));
+}
+
+function minOf(xs: readonly number[]): number {
+  let m = xs[0];
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+/** BFS from `start` inside component `c` until an edge leads back to `start`. */
+function shortestCycle(start: number, down: readonly number[][], comp: Int32Array, c: number): number[] {
+  const prev = new Map<number, number>([[start, -1]]);
+  const queue = [start];
+  for (let q = 0; q < queue.length; q++) {
+    const v = queue[q];
+    for (const w of down[v]) {
+      if (comp[w] !== c) continue;
+      if (w === start) {
+        const path: number[] = [];
+        for (let x = v; x !== -1; x = prev.get(x)!) path.push(x);
+        return path.reverse();
+      }
+      if (!prev.has(w)) {
+        prev.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start]; // unreachable: every member of a component lies on a cycle through `start`
+}
+
+/** Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < best) best = v;
+    }
+    if (best > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}

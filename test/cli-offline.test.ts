@@ -1,0 +1,190 @@
+/** The offline commands through the real `migrate` executable. */
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { extractRelativeTarget, rawTextOptions } from '../src/cli.js';
+import { migrate } from './support/cli.js';
+import { pair, tempProject } from './support/folder.js';
+
+const cli = suite('cli offline');
+
+cli('init writes sqlrev.json and a migrations folder with a README', async () => {
+  const p = tempProject();
+  try {
+    const r = await migrate(['init', '--dir', 'db/migrations'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(readFileSync(path.join(p.cwd, 'sqlrev.json'), 'utf8')), { dir: 'db/migrations', schema: 'sqlrev' });
+    assert.ok(existsSync(path.join(p.cwd, 'db/migrations/README.md')));
+    const again = await migrate(['new', 'first'], { cwd: p.cwd });
+    assert.is(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^db\/migrations\/[0-9a-f]{12}_first\.up\.sql$/m, 'new uses the dir from sqlrev.json');
+  } finally { p.cleanup(); }
+});
+
+cli('new chains revisions on the single head and prints both paths', async () => {
+  const p = tempProject();
+  try {
+    const a = await migrate(['new', 'create users', '--id', '0001'], { cwd: p.cwd });
+    assert.is(a.code, 0, a.stderr);
+    assert.equal(a.stdout.trim().split('\n'), ['migrations/0001_create_users.up.sql', 'migrations/0001_create_users.down.sql']);
+    const b = await migrate(['new', 'Add e-mail!'], { cwd: p.cwd });
+    assert.is(b.code, 0, b.stderr);
+    const upPath = b.stdout.trim().split('\n')[0];
+    assert.match(upPath, /^migrations\/[0-9a-f]{12}_add_e_mail\.up\.sql$/);
+    const up = readFileSync(path.join(p.cwd, upPath), 'utf8');
+    assert.match(up, /^-- parent: 0001\n-- message: Add e-mail!\n/);
+    const v = await migrate(['verify'], { cwd: p.cwd });
+    assert.is(v.code, 0, v.stderr);
+  } finally { p.cleanup(); }
+});
+
+cli('new --no-transaction marks both files and --parent takes a prefix', async () => {
+  const p = tempProject({ ...pair('abc123', 'base') });
+  try {
+    const r = await migrate(['new', 'index', '--no-transaction', '--parent', 'abc', '--id', 'x1'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    const up = readFileSync(path.join(p.dir, 'x1_index.up.sql'), 'utf8');
+    const down = readFileSync(path.join(p.dir, 'x1_index.down.sql'), 'utf8');
+    assert.match(up, '-- parent: abc123\n');
+    assert.match(up, '-- transaction: false');
+    assert.match(down, '-- transaction: false');
+  } finally { p.cleanup(); }
+});
+
+cli('new refuses when there are several heads and says what to type', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), ...pair('0002', '0001'), ...pair('0003', '0001') });
+  try {
+    const r = await migrate(['new', 'x'], { cwd: p.cwd });
+    assert.is(r.code, 2);
+    assert.match(r.stderr, '0002, 0003');
+    assert.match(r.stderr, '--parent');
+    assert.match(r.stderr, 'migrate merge');
+    assert.equal(readdirSync(p.dir).length, 6, 'nothing was written');
+  } finally { p.cleanup(); }
+});
+
+cli('merge joins the heads; with one head it exits 2', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), ...pair('0002', '0001'), ...pair('0003', '0001') });
+  try {
+    const m = await migrate(['merge', '-m', 'join', '--id', '0004'], { cwd: p.cwd });
+    assert.is(m.code, 0, m.stderr);
+    assert.match(readFileSync(path.join(p.dir, '0004_join.up.sql'), 'utf8'), '-- parent: 0002 0003\n');
+    const again = await migrate(['merge'], { cwd: p.cwd });
+    assert.is(again.code, 2);
+    assert.match(again.stderr, 'only one head (0004)');
+  } finally { p.cleanup(); }
+});
+
+cli('history --graph draws a branch and its merge', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), ...pair('0002', '0001'), ...pair('0003', '0001'), ...pair('0004', '0002 0003') });
+  try {
+    const r = await migrate(['history', '--graph'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n'), [
+      '*  0001  rev',
+      '|\\',
+      '* |  0002  rev',
+      '| *  0003  rev',
+      '|/',
+      '*  0004  rev (merges 0002, 0003) (head)',
+    ]);
+  } finally { p.cleanup(); }
+});
+
+cli('history --json lists revisions in topological order with parents and children', async () => {
+  const p = tempProject({ ...pair('b', 'base'), ...pair('a', 'b') });
+  try {
+    const r = await migrate(['history', '--json'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.revisions.map((x: { id: string }) => x.id), ['b', 'a']);
+    assert.equal(doc.revisions[0].children, ['a']);
+    assert.is(doc.revisions[1].head, true);
+  } finally { p.cleanup(); }
+});
+
+cli('verify exits 0 on a sound folder and 3 with file:line on problems', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), '0002_x.up.sql': '-- message: x\n-- parnet: 0001\nselect 1;\n', '0002_x.down.sql': 'select 1;\n' });
+  try {
+    const r = await migrate(['verify'], { cwd: p.cwd });
+    assert.is(r.code, 3);
+    assert.match(r.stderr, 'migrations/0002_x.up.sql:2:');
+    assert.match(r.stderr, 'did you mean "-- parent:"');
+    const j = await migrate(['verify', '--json'], { cwd: p.cwd });
+    assert.is(j.code, 3);
+    const doc = JSON.parse(j.stdout);
+    assert.is(doc.ok, false);
+    assert.equal(Object.keys(doc.problems[0]).sort(), ['code', 'file', 'hint', 'line', 'message', 'revision']);
+    assert.equal([doc.problems[0].file, doc.problems[0].line, doc.problems[0].revision], ['migrations/0002_x.up.sql', 2, '0002']);
+    const g = await migrate(['verify', '--format', 'github'], { cwd: p.cwd });
+    assert.is(g.code, 3);
+    assert.match(g.stdout, /^::error file=migrations\/0002_x\.up\.sql,line=2,title=sqlrev missing-parent-header::/m);
+  } finally { p.cleanup(); }
+});
+
+cli('verify reports a cycle as a → b → a', async () => {
+  const p = tempProject({ ...pair('a', 'b'), ...pair('b', 'a') });
+  try {
+    const r = await migrate(['verify'], { cwd: p.cwd });
+    assert.is(r.code, 3);
+    assert.match(r.stderr, /a → b → a|b → a → b/);
+  } finally { p.cleanup(); }
+});
+
+cli('settings come from flags, then SQLREV_* variables, then sqlrev.json', async () => {
+  const p = tempProject({ ...pair('0001', 'base') });
+  try {
+    const empty = tempProject();
+    try {
+      const fromEnv = await migrate(['history', '--json'], { cwd: p.cwd, env: { SQLREV_DIR: empty.dir } });
+      assert.equal(JSON.parse(fromEnv.stdout).revisions, [], 'SQLREV_DIR is used');
+      const fromFlag = await migrate(['history', '--json', '--dir', 'migrations'], { cwd: p.cwd, env: { SQLREV_DIR: empty.dir } });
+      assert.is(JSON.parse(fromFlag.stdout).revisions.length, 1, 'the flag beats the environment');
+    } finally { empty.cleanup(); }
+  } finally { p.cleanup(); }
+});
+
+cli('a typo in a command name suggests the command', async () => {
+  const p = tempProject();
+  try {
+    const r = await migrate(['histroy'], { cwd: p.cwd });
+    assert.is(r.code, 2);
+    assert.match(r.stderr, 'did you mean "migrate history"');
+  } finally { p.cleanup(); }
+});
+
+cli('an unknown option is a usage error (exit 2)', async () => {
+  const p = tempProject();
+  try {
+    const r = await migrate(['verify', '--frobnicate'], { cwd: p.cwd });
+    assert.is(r.code, 2);
+    assert.match(r.stderr, 'frobnicate');
+  } finally { p.cleanup(); }
+});
+
+cli('--help works for every command and shows examples', async () => {
+  const p = tempProject();
+  try {
+    for (const command of ['init', 'new', 'merge', 'history', 'verify']) {
+      const r = await migrate([command, '--help'], { cwd: p.cwd });
+      assert.is(r.code, 0, `${command}: ${r.stderr}`);
+      assert.match(r.stdout, 'Examples:', command);
+      assert.match(r.stdout, `migrate ${command}`, command);
+    }
+  } finally { p.cleanup(); }
+});
+
+cli('a -N target is taken out of argv before option parsing', () => {
+  assert.equal(extractRelativeTarget(['down', '-1']), { argv: ['down'], target: '-1' });
+  assert.equal(extractRelativeTarget(['--json', 'down', '--db', 'x', '-2']), { argv: ['--json', 'down', '--db', 'x'], target: '-2' });
+  assert.equal(extractRelativeTarget(['up', '+1']), { argv: ['up', '+1'] });
+  assert.equal(extractRelativeTarget(['up', '--lock-timeout', '-5']), { argv: ['up', '--lock-timeout', '-5'] });
+  assert.equal(extractRelativeTarget(['history', '-1']), { argv: ['history', '-1'] });
+});
+
+cli('text options keep leading zeros', () => {
+  assert.equal(rawTextOptions(['new', 'x', '--id', '0042', '--parent=0001', '--parent', '0002']), { id: ['0042'], parent: ['0001', '0002'] });
+});
+
+cli.run();
