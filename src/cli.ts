@@ -11,8 +11,9 @@ import { drawLanes, historyEntries } from './history.js';
 import { loadProject, type Project } from './project.js';
 import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
 import { VERSION } from './version.js';
+import { registerDbCommands, verifyWithDatabase } from './cli-db.js';
 
-interface GlobalFlags {
+export interface GlobalFlags {
   db?: string;
   dir?: string;
   schema?: string;
@@ -28,10 +29,10 @@ interface GlobalFlags {
 }
 
 /** Values of string options are collected into arrays (an option may be repeated). */
-const STRING = { type: [String] };
+export const STRING = { type: [String] };
 
 /** The last value of a string option. */
-function last(value: unknown): string | undefined {
+export function last(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const list = Array.isArray(value) ? value : [value];
   return list.length ? String(list[list.length - 1]) : undefined;
@@ -40,7 +41,7 @@ function last(value: unknown): string | undefined {
 /** Options whose values are text even when they look like numbers. */
 const TEXT_OPTIONS: Record<string, string[]> = {
   db: ['--db'], dir: ['--dir'], schema: ['--schema'], config: ['--config'], format: ['--format'],
-  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'],
+  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'],
 };
 
 /**
@@ -65,7 +66,7 @@ export function rawTextOptions(argv: readonly string[]): Record<string, string[]
   return found;
 }
 
-interface Context {
+export interface Context {
   flags: GlobalFlags;
   config: Config;
   out: Output;
@@ -115,6 +116,9 @@ async function loadChecked(ctx: Context): Promise<Project> {
   return loadProject(ctx.config.dir);
 }
 
+/** Wraps a command's action: builds the context, maps errors to exit codes. */
+export type RunCommand = (fn: (ctx: Context, ...args: any[]) => Promise<number>) => (...args: any[]) => Promise<void>;
+
 function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarget: string | undefined, done: (code: number) => void): CAC {
   const textOptions = rawTextOptions(argv);
   const cli = cac('migrate');
@@ -130,7 +134,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .option('--no-color', 'Never colour the output (NO_COLOR is also respected)')
     .option('-y, --yes', 'Answer yes to confirmation prompts');
 
-  const run = (fn: (ctx: Context, ...args: any[]) => Promise<number>) => async (...args: any[]) => {
+  const run: RunCommand = (fn) => async (...args: any[]) => {
     const flags = Object.assign(args[args.length - 1] as GlobalFlags, textOptions);
     let out: Output | undefined;
     try {
@@ -202,19 +206,21 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     }));
 
   cli
-    .command('verify', 'Check the migrations folder: files, headers, graph (exit 3 on any problem)')
+    .command('verify', 'CI check: files, headers and graph; with a database, the checksums of applied revisions (exit 3 on any problem)')
+    .option('--wait <seconds>', 'Wait up to this long for the database to accept connections')
     .example('migrate verify')
     .example('migrate verify --format github')
     .example('migrate verify --json')
     .action(run(async (ctx) => {
       const project = await loadChecked(ctx);
-      const problems = project.problems;
+      const db = ctx.config.dbConfigured ? await verifyWithDatabase(ctx, project) : undefined;
+      const problems = [...project.problems, ...(db?.problems ?? [])];
       if (ctx.out.format === 'json') {
-        ctx.out.json({ ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads, problems });
+        ctx.out.json({ ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads, database: db ? { url: db.database, applied: db.applied } : null, problems });
       } else {
         reportProblems(ctx.out, problems);
         if (problems.length === 0) {
-          ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}`);
+          ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}${db ? `; ${db.applied} applied in ${db.database}, checksums match` : ' (no database configured: files and graph only)'}`);
         } else {
           ctx.out.error(`${problems.length} problem(s) in ${ctx.config.dir}`);
         }
@@ -222,9 +228,9 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       return problems.length === 0 ? EXIT.ok : EXIT.verify;
     }));
 
+  registerDbCommands(cli, run, relativeTarget);
   cli.help();
   cli.version(VERSION);
-  void relativeTarget;
   return cli;
 }
 
@@ -275,7 +281,11 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
 }
 
 function handleError(err: unknown, out: Output): number {
-  if (err instanceof SqlrevError) return reportError(out, err);
+  if (err instanceof SqlrevError) {
+    // A command may have printed its own JSON document for a failure (with its partial result).
+    if ((err as { rendered?: boolean }).rendered) return err.exitCode;
+    return reportError(out, err);
+  }
   if (err instanceof Error && err.name === 'CACError') {
     return reportError(out, usageError('usage', err.message, { hint: 'see migrate --help' }));
   }

@@ -1,0 +1,217 @@
+/**
+ * The connection: opening it (with --wait), mapping connection failures to
+ * exit 5 without ever printing a password, and the advisory lock that makes
+ * concurrent runners take turns. One connection (max: 1) carries the whole
+ * command, so the session lock and the pipelined statements share it.
+ */
+import { hostname } from 'node:os';
+import postgres from 'postgres';
+import { EXIT, SqlrevError } from './errors.js';
+import { VERSION } from './version.js';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+export interface Notice {
+  severity: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+export interface ConnectOptions {
+  /** A URL; undefined means libpq PG* variables and defaults. */
+  url?: string;
+  /** Seconds to keep retrying while the server is not accepting connections. */
+  waitSeconds?: number;
+  onNotice?: (notice: Notice) => void;
+  /** Called once per retry while waiting. */
+  onWait?: (message: string) => void;
+  connectTimeoutSeconds?: number;
+}
+
+export interface Connection {
+  sql: Sql;
+  /** Where we are connected, without the password. */
+  where: string;
+  serverVersion: number;
+  user: string;
+  database: string;
+  close(): Promise<void>;
+}
+
+/** The URL with its password (and any password parameter) replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
+  }
+}
+
+/** Remove every occurrence of the password from a message, whatever put it there. */
+export function scrub(message: string, url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  let out = message;
+  const secrets: string[] = [];
+  if (url) {
+    try {
+      const u = new URL(url);
+      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
+    } catch { /* not a URL: nothing to extract */ }
+    out = out.split(url).join(redactUrl(url));
+  }
+  if (env.PGPASSWORD) secrets.push(env.PGPASSWORD);
+  for (const s of secrets) if (s.length >= 1) out = out.split(s).join('***');
+  return out;
+}
+
+/** Error codes that mean "this server will never accept us as configured". */
+const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', '42501']);
+/** Error codes and errno names that mean "not yet": retried under --wait. */
+const TRANSIENT = new Set(['57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ENOTFOUND']);
+
+export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (url) return redactUrl(url);
+  const host = env.PGHOST ?? 'localhost';
+  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
+}
+
+/** Open the connection, retrying transient failures for up to `waitSeconds`. */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const where = describeTarget(options.url);
+  const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
+  for (let attempt = 1; ; attempt++) {
+    const sql = open(options);
+    try {
+      const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database`;
+      return {
+        sql, where,
+        serverVersion: Math.floor(Number(info.version) / 10000),
+        user: String(info.user),
+        database: String(info.database),
+        close: () => sql.end({ timeout: 5 }),
+      };
+    } catch (err) {
+      await sql.end({ timeout: 0 }).catch(() => undefined);
+      const code = errorCode(err);
+      const transient = code !== undefined && TRANSIENT.has(code) && !FATAL_CONNECT_CODES.has(code);
+      if (transient && Date.now() < deadline) {
+        options.onWait?.(`waiting for ${where} to accept connections (${scrub((err as Error).message, options.url)}), attempt ${attempt}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
+        continue;
+      }
+      throw connectError(err, where, options);
+    }
+  }
+}
+
+function open(options: ConnectOptions): Sql {
+  const config = {
+    max: 1,
+    prepare: false,
+    idle_timeout: 0,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
+    connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
+  } as const;
+  return (options.url ? postgres(options.url, config) : postgres(config)) as unknown as Sql;
+}
+
+export function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errno?: unknown };
+  return typeof e?.code === 'string' ? e.code : undefined;
+}
+
+function connectError(err: unknown, where: string, options: ConnectOptions): SqlrevError {
+  const code = errorCode(err);
+  const raw = scrub(err instanceof Error ? err.message : String(err), options.url);
+  const hints: Record<string, string> = {
+    '28P01': 'check the user name and password (the password itself is never printed)',
+    '28000': 'the server refused this user: check pg_hba.conf and the user name',
+    '3D000': 'create the database first (createdb), or fix the database name in the URL',
+    ECONNREFUSED: 'is the server running and listening there? In a container start-up, add --wait 60',
+    ENOTFOUND: 'check the host name',
+    CONNECT_TIMEOUT: 'the server did not answer in time; check the host, port and firewall, or add --wait',
+  };
+  return new SqlrevError('cannot-connect', EXIT.connect, `cannot connect to ${where}: ${raw}${code && !raw.includes(code) ? ` (${code})` : ''}`, {
+    hint: (code && hints[code]) ?? 'check --db, DATABASE_URL or the PG* variables',
+  });
+}
+
+// ---------------------------------------------------------------- the lock
+
+/** First key of sqlrev's advisory locks: the bytes of "sqlr" as an int4. */
+const LOCK_CLASS = 0x73716c72;
+
+/** Second key: a 31-bit FNV-1a hash of the state schema's name, so each state schema has its own lock. */
+export function lockKey(schema: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(schema, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h & 0x7fffffff;
+}
+
+export interface LockHolder {
+  pid: number;
+  application: string;
+  client: string;
+  user: string;
+  since: Date | null;
+  state: string;
+}
+
+/** Who holds the lock of `schema`, if anyone. */
+export async function lockHolder(sql: Sql, schema: string): Promise<LockHolder | undefined> {
+  const rows = await sql`
+    select a.pid, coalesce(a.application_name, '') as application,
+           coalesce(host(a.client_addr), 'local socket') as client,
+           coalesce(a.usename, '') as "user", coalesce(a.xact_start, a.backend_start) as since,
+           coalesce(a.state, '') as state
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and l.classid = ${LOCK_CLASS} and l.objid = ${lockKey(schema)}
+       and l.objsubid = 2 and l.database = (select oid from pg_database where datname = current_database())
+     limit 1`;
+  const r = rows[0];
+  if (!r) return undefined;
+  return { pid: Number(r.pid), application: String(r.application), client: String(r.client), user: String(r.user), since: r.since as Date | null, state: String(r.state) };
+}
+
+export function describeHolder(h: LockHolder): string {
+  const since = h.since ? ` since ${h.since.toISOString()}` : '';
+  return `pid ${h.pid} (${h.application || 'no application name'}, user ${h.user}, client ${h.client}${since})`;
+}
+
+/**
+ * Take the session advisory lock of `schema`, waiting up to `timeoutSeconds`.
+ * `onWait` hears who holds it before the wait starts.
+ */
+export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, track: <T>(q: T) => T = (q) => q): Promise<void> {
+  const key = lockKey(schema);
+  const [first] = await sql`select pg_try_advisory_lock(${LOCK_CLASS}, ${key}) as ok`;
+  if (first.ok) return;
+  onWait(await lockHolder(sql, schema));
+  const ms = Math.max(1, Math.round(timeoutSeconds * 1000));
+  try {
+    // The wait happens in the server, so Ctrl-C (a cancel request) interrupts it.
+    await sql.unsafe(`set lock_timeout = ${ms}`).simple();
+    await track(sql`select pg_advisory_lock(${LOCK_CLASS}, ${key})`);
+  } catch (err) {
+    if (errorCode(err) === '55P03') {
+      const holder = await lockHolder(sql, schema).catch(() => undefined);
+      throw new SqlrevError('lock-timeout', EXIT.lock, `could not take sqlrev's lock on schema "${schema}" within ${timeoutSeconds} s${holder ? `: held by ${describeHolder(holder)}` : ''}`, {
+        hint: 'another migration is running; wait for it, raise --lock-timeout, or ask the holder (pg_terminate_backend as a last resort)',
+      });
+    }
+    throw err;
+  } finally {
+    await sql.unsafe('reset lock_timeout').simple().catch(() => undefined);
+  }
+}
+
+export async function releaseLock(sql: Sql, schema: string): Promise<void> {
+  await sql`select pg_advisory_unlock(${LOCK_CLASS}, ${lockKey(schema)})`;
+}

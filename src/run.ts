@@ -1,0 +1,230 @@
+/**
+ * Executing revisions. A transactional revision is sent as one pipeline on
+ * the connection: BEGIN, each statement as its own message, the session
+ * reset, the bookkeeping rows, COMMIT — one round trip, and the first
+ * statement that fails is known exactly (the ones after it are refused by the
+ * server as "transaction aborted"). A `-- transaction: false` revision runs
+ * statement by statement in autocommit and is recorded afterwards.
+ */
+import { EXIT, SqlrevError } from './errors.js';
+import { errorCode, type Sql } from './db.js';
+import { lineColumnAt, positionToOffset } from './position.js';
+import { splitSql, type Statement as SqlStatement } from './split.js';
+import { deleteRevision, insertRevision, logAction, RESET_SESSION, send, type RevisionRecord, type Statement } from './state.js';
+
+export interface Step {
+  id: string;
+  direction: 'up' | 'down';
+  /** Where the SQL comes from, for messages: a file path, or a note that the stored text is used. */
+  file: string;
+  /** The text to run (normalised). */
+  text: string;
+  transactional: boolean;
+  /** The revision as it is recorded after `up`. */
+  record: RevisionRecord;
+}
+
+export interface StepOutcome {
+  id: string;
+  direction: 'up' | 'down';
+  durationMs: number;
+}
+
+/** The statements a step sends, in order, for running and for `--sql`. */
+export interface StepSql {
+  statements: SqlStatement[];
+  bookkeeping: Statement[];
+}
+
+export function stepSql(schema: string, step: Step): StepSql {
+  const statements = splitSql(step.text).statements;
+  const bookkeeping = step.direction === 'up'
+    ? [insertRevision(schema, step.record, 'up', step.transactional ? undefined : 0), logAction(schema, 'up', step.id, null, step.transactional ? 'transaction' : 0)]
+    : [deleteRevision(schema, step.id), logAction(schema, 'down', step.id, null, step.transactional ? 'transaction' : 0)];
+  return { statements, bookkeeping };
+}
+
+type Pending = { cancel(): void } & Promise<unknown>;
+
+/** Runs steps on one connection; `cancel()` interrupts whatever is running. */
+export class Runner {
+  private pending: Pending[] = [];
+  private cancelled: 'SIGINT' | 'SIGTERM' | undefined;
+  /** Set while cleaning up, so the server's "no transaction in progress" warning is not shown. */
+  quiet = false;
+
+  constructor(private readonly sql: Sql, private readonly schema: string) {}
+
+  /** Cancel what is running (a cancel request to the server); the caller's transaction then rolls back. */
+  cancel(reason: 'SIGINT' | 'SIGTERM' = 'SIGINT'): void {
+    this.cancelled = reason;
+    for (const q of this.pending) q.cancel();
+  }
+
+  /** Remember a query so that cancel() reaches it. */
+  track<T>(q: T): T {
+    this.pending.push(q as unknown as Pending);
+    return q;
+  }
+
+  /** One revision in its own transaction. */
+  async runTransactional(step: Step): Promise<StepOutcome> {
+    const started = performance.now();
+    const { statements, bookkeeping } = stepSql(this.schema, step);
+    const queries: Pending[] = [this.track(this.sql.unsafe('begin').simple() as unknown as Pending)];
+    for (const s of statements) queries.push(this.track(this.sql.unsafe(s.text).simple() as unknown as Pending));
+    queries.push(this.track(this.sql.unsafe(RESET_SESSION).simple() as unknown as Pending));
+    for (const b of bookkeeping) queries.push(this.track(send(this.sql, b) as unknown as Pending));
+    const commit = this.track(this.sql.unsafe('commit').simple() as unknown as Pending);
+    queries.push(commit);
+    const settled = await Promise.allSettled(queries);
+    this.pending = [];
+    const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
+    if (failedAt === -1 && settled.every((r) => r.status === 'fulfilled')) {
+      return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
+    }
+    // COMMIT of an aborted transaction ends it as a rollback; otherwise roll back here.
+    if (settled[settled.length - 1].status === 'rejected' || failedAt === -1) await this.rollback();
+    const index = failedAt === -1 ? settled.length - 1 : failedAt;
+    const reason = (settled[index] as PromiseRejectedResult).reason;
+    const statement = index >= 1 && index <= statements.length ? statements[index - 1] : undefined;
+    const context = index === settled.length - 1 ? 'at commit (deferred constraints are checked there)' : index > statements.length ? 'while recording the revision' : undefined;
+    throw this.failure(reason, step, statement, context);
+  }
+
+  /** Statements of a `-- transaction: false` revision, one by one, then its bookkeeping in a transaction. */
+  async runAutocommit(step: Step): Promise<StepOutcome> {
+    const started = performance.now();
+    const { statements } = stepSql(this.schema, step);
+    const ran: SqlStatement[] = [];
+    for (const s of statements) {
+      try {
+        await this.track(this.sql.unsafe(s.text).simple() as unknown as Pending);
+        this.pending = [];
+      } catch (err) {
+        this.pending = [];
+        const failure = this.failure(err, step, s, undefined, ran);
+        await this.logFailure(step, failure, ran, s);
+        throw failure;
+      }
+      ran.push(s);
+    }
+    const durationMs = performance.now() - started;
+    const bookkeeping = step.direction === 'up'
+      ? [insertRevision(this.schema, step.record, 'up', durationMs), logAction(this.schema, 'up', step.id, null, durationMs)]
+      : [deleteRevision(this.schema, step.id), logAction(this.schema, 'down', step.id, null, durationMs)];
+    await this.inTransaction([RESET_SESSION], bookkeeping);
+    return { id: step.id, direction: step.direction, durationMs };
+  }
+
+  /** For --single-transaction: the step's statements and bookkeeping, inside the caller's transaction. */
+  async runInOuterTransaction(step: Step): Promise<StepOutcome> {
+    const started = performance.now();
+    const { statements } = stepSql(this.schema, step);
+    const queries = statements.map((s) => this.track(this.sql.unsafe(s.text).simple() as unknown as Pending));
+    const settled = await Promise.allSettled(queries);
+    this.pending = [];
+    const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
+    if (failedAt !== -1) throw this.failure((settled[failedAt] as PromiseRejectedResult).reason, step, statements[failedAt]);
+    const durationMs = performance.now() - started;
+    const bookkeeping = step.direction === 'up'
+      ? [insertRevision(this.schema, step.record, 'up', durationMs), logAction(this.schema, 'up', step.id, null, durationMs)]
+      : [deleteRevision(this.schema, step.id), logAction(this.schema, 'down', step.id, null, durationMs)];
+    await this.sql.unsafe(RESET_SESSION).simple();
+    for (const b of bookkeeping) await send(this.sql, b);
+    return { id: step.id, direction: step.direction, durationMs };
+  }
+
+  /** Run bookkeeping statements atomically. */
+  async inTransaction(simple: string[], statements: Statement[]): Promise<void> {
+    const queries: Promise<unknown>[] = [this.sql.unsafe('begin').simple()];
+    for (const s of simple) queries.push(this.sql.unsafe(s).simple());
+    for (const s of statements) queries.push(send(this.sql, s));
+    queries.push(this.sql.unsafe('commit').simple());
+    const settled = await Promise.allSettled(queries);
+    const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      await this.rollback();
+      throw failed.reason;
+    }
+  }
+
+  async rollback(): Promise<void> {
+    this.quiet = true;
+    try {
+      await this.sql.unsafe('rollback').simple();
+    } catch { /* the connection may be gone; the server rolls back on its own then */ } finally {
+      this.quiet = false;
+    }
+  }
+
+  /** Record a failure in the log, in its own transaction; a broken connection only loses the log row. */
+  async logFailure(step: Step, failure: SqlrevError, ran: SqlStatement[] = [], at?: SqlStatement): Promise<void> {
+    const detail = {
+      direction: step.direction,
+      file: step.file,
+      line: failure.line ?? null,
+      error: failure.message,
+      sqlstate: (failure as SqlFailure).sqlstate ?? null,
+      transactional: step.transactional,
+      statements_run: ran.map((s) => ({ line: s.line })),
+      failed_statement_line: at?.line ?? null,
+    };
+    try {
+      await this.inTransaction([RESET_SESSION], [logAction(this.schema, 'failed', step.id, detail)]);
+    } catch { /* nothing more can be done; the error itself is reported */ }
+  }
+
+  private failure(err: unknown, step: Step, statement: SqlStatement | undefined, context?: string, ran?: SqlStatement[]): SqlrevError {
+    if (errorCode(err) === '57014' && this.cancelled) {
+      return new SqlrevError('interrupted', this.cancelled === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, `interrupted while running ${step.direction} of ${step.id}; its transaction was rolled back`, { revision: step.id, file: step.file });
+    }
+    return sqlFailure(err, step, statement, context, ran);
+  }
+}
+
+export interface SqlFailure extends SqlrevError {
+  sqlstate?: string;
+  column?: number;
+  excerpt?: string;
+}
+
+/**
+ * The error a user sees when a revision's SQL fails: file, line and column
+ * (from the server's position, else the statement's first line), the line
+ * with a caret, and the server's code, message, detail and hint.
+ */
+export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | undefined, context?: string, ran?: SqlStatement[]): SqlFailure {
+  const e = err as { message?: string; code?: string; detail?: string; hint?: string; position?: string; where?: string; severity?: string };
+  const code = errorCode(err);
+  const isServerError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  let line: number | undefined;
+  let column: number | undefined;
+  let excerpt: string | undefined;
+  if (statement) {
+    const pos = Number(e.position);
+    const offset = Number.isFinite(pos) && pos > 0 ? statement.start + positionToOffset(statement.text, pos) : statement.start;
+    const at = lineColumnAt(step.text, offset);
+    line = at.line;
+    column = at.column;
+    excerpt = `${String(at.line).padStart(5)} | ${at.lineText}\n      | ${' '.repeat(Math.max(0, at.column - 1))}^`;
+  }
+  const parts = [
+    `${step.direction} of ${step.id} failed${context ? ` ${context}` : ''}: ${e.message ?? String(err)}${isServerError ? ` (SQLSTATE ${code})` : ''}`,
+  ];
+  if (excerpt) parts.push(excerpt);
+  if (e.detail) parts.push(`detail: ${e.detail}`);
+  if (e.where) parts.push(`context: ${e.where}`);
+  if (ran && ran.length) {
+    parts.push(`this revision runs outside a transaction: ${ran.length} statement(s) before it already ran and stay done (lines ${ran.map((s) => s.line).join(', ')}); the revision is not recorded, so the next run starts it again — its statements should be safe to repeat (IF NOT EXISTS, …)`);
+  }
+  const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
+    file: step.file, line, revision: step.id,
+    hint: e.hint ?? (isServerError ? undefined : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
+    cause: err,
+  }) as SqlFailure;
+  failure.sqlstate = code;
+  failure.column = column;
+  failure.excerpt = excerpt;
+  return failure;
+}

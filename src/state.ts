@@ -1,0 +1,181 @@
+/**
+ * sqlrev's state in the database (contract §4): installing and upgrading the
+ * state schema from the plain SQL files in sql/state/, reading the applied
+ * revisions, and the bookkeeping statements that record each action.
+ * Bookkeeping values always travel as parameters; only the schema name is
+ * spliced in, as a quoted identifier.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { usageError } from './errors.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
+import type { Sql } from './db.js';
+import { VERSION } from './version.js';
+
+const STATE_DIR = fileURLToPath(new URL('../../sql/state/', import.meta.url));
+
+/** A statement with positional parameters ($1, $2, …). */
+export interface Statement {
+  text: string;
+  params: Param[];
+}
+export type Param = string | number | null | readonly string[];
+
+/** One applied revision as stored. */
+export interface AppliedRow {
+  id: string;
+  parents: string[];
+  message: string;
+  upChecksum: string;
+  downChecksum: string;
+  upText: string;
+  downText: string;
+  upPath: string | null;
+  downPath: string | null;
+  appliedAt: Date;
+  appliedBy: string;
+  appliedHow: 'up' | 'stamp';
+  durationMs: number | null;
+}
+
+export interface State {
+  /** 0 when the state schema does not exist yet. */
+  version: number;
+  rows: Map<string, AppliedRow>;
+}
+
+/** The state-schema files shipped in sql/state/, in order: [version, text]. */
+export function stateFiles(): [number, string][] {
+  return readdirSync(STATE_DIR)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort()
+    .map((f) => [Number.parseInt(f, 10), readFileSync(STATE_DIR + f, 'utf8')]);
+}
+
+export const LATEST_STATE_VERSION = (): number => Math.max(...stateFiles().map(([v]) => v));
+
+/** The SQL of one state-schema file with `:"schema"` replaced by the quoted name. */
+export function stateSql(text: string, schema: string): string {
+  return text.split(':"schema"').join(quoteIdent(schema));
+}
+
+const q = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`;
+
+/** Read the installed version and the applied revisions; a missing schema reads as nothing applied. */
+export async function readState(sql: Sql, schema: string): Promise<State> {
+  const [exists] = await sql`select to_regclass(${q(schema, 'meta')}) is not null as meta, to_regclass(${q(schema, 'revisions')}) is not null as revisions`;
+  if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map() };
+  const [meta] = await sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`);
+  const version = Number(meta?.value ?? 0);
+  if (version > LATEST_STATE_VERSION()) {
+    throw usageError('state-too-new', `the state schema "${schema}" is version ${version}, written by a newer sqlrev; this sqlrev (${VERSION}) knows up to version ${LATEST_STATE_VERSION()}`, {
+      hint: 'upgrade sqlrev before running it against this database',
+    });
+  }
+  const rows = await sql.unsafe(`
+    select id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path,
+           applied_at, applied_by, applied_how, (extract(epoch from duration) * 1000)::float8 as duration_ms
+      from ${q(schema, 'revisions')} order by applied_at, id`);
+  const map = new Map<string, AppliedRow>();
+  for (const r of rows) {
+    map.set(String(r.id), {
+      id: String(r.id), parents: r.parents as string[], message: String(r.message),
+      upChecksum: String(r.up_checksum), downChecksum: String(r.down_checksum),
+      upText: String(r.up_text), downText: String(r.down_text),
+      upPath: r.up_path as string | null, downPath: r.down_path as string | null,
+      appliedAt: r.applied_at as Date, appliedBy: String(r.applied_by),
+      appliedHow: r.applied_how as 'up' | 'stamp', durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    });
+  }
+  return { version, rows: map };
+}
+
+/**
+ * Install or upgrade the state schema to the latest version, one file per
+ * transaction. Runs under the advisory lock, so concurrent runners cannot race.
+ */
+export async function ensureState(sql: Sql, schema: string, current: number): Promise<number> {
+  let version = current;
+  for (const [v, text] of stateFiles()) {
+    if (v <= version) continue;
+    const bump = v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`;
+    await sql.unsafe(`begin;\n${stateSql(text, schema)}${bump}\ncommit;`).simple();
+    version = v;
+  }
+  return version;
+}
+
+// ---------------------------------------------------------------- bookkeeping
+
+export interface RevisionRecord {
+  id: string;
+  parents: readonly string[];
+  message: string;
+  upChecksum: string;
+  downChecksum: string;
+  upText: string;
+  downText: string;
+  upPath: string | null;
+  downPath: string | null;
+}
+
+/** Session settings a revision may change (SET search_path, SET ROLE) are reset before bookkeeping. */
+export const RESET_SESSION = 'reset session authorization; reset role; reset all';
+
+/**
+ * Record an applied revision. `durationSql` is an SQL expression for its
+ * duration (inside the revision's transaction: time since it began).
+ */
+export function insertRevision(schema: string, r: RevisionRecord, how: 'up' | 'stamp', durationMs?: number): Statement {
+  const duration = durationMs === undefined ? 'clock_timestamp() - now()' : `make_interval(secs => $10::float8 / 1000)`;
+  const params: Param[] = [r.id, r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath];
+  if (durationMs !== undefined) params.push(durationMs);
+  return {
+    text: `insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, duration)
+values ($1, $2::text[], $3, $4, $5, $6, $7, $8, $9, '${how}', ${how === 'stamp' ? 'null' : duration})`,
+    params,
+  };
+}
+
+export function deleteRevision(schema: string, id: string): Statement {
+  return { text: `delete from ${q(schema, 'revisions')} where id = $1`, params: [id] };
+}
+
+export function updateChecksums(schema: string, r: RevisionRecord): Statement {
+  return {
+    text: `update ${q(schema, 'revisions')} set up_checksum = $2, down_checksum = $3, up_text = $4, down_text = $5, up_path = $6, down_path = $7 where id = $1`,
+    params: [r.id, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath],
+  };
+}
+
+export type Action = 'up' | 'down' | 'stamp' | 'rehash' | 'failed';
+
+/** Append to the log; inside a revision's transaction the duration is measured by the server. */
+export function logAction(schema: string, action: Action, revision: string | null, detail: Record<string, unknown> | null, durationMs?: number | 'transaction'): Statement {
+  const duration = durationMs === 'transaction' ? 'clock_timestamp() - now()' : durationMs === undefined ? 'null' : 'make_interval(secs => $5::float8 / 1000)';
+  const params: Param[] = [action, revision, hostname(), detail === null ? null : JSON.stringify(detail)];
+  if (typeof durationMs === 'number') params.push(durationMs);
+  return {
+    text: `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, duration)
+values ($1, $2, $3, '${VERSION}', $4::jsonb, ${duration})`,
+    params,
+  };
+}
+
+/** Run a statement on the connection (extended protocol, so pipelined with its neighbours). */
+export function send(sql: Sql, s: Statement) {
+  return sql.unsafe(s.text, s.params as never[]);
+}
+
+/** The statement with its parameters written as literals, for `--sql` output that psql can run. */
+export function renderStatement(s: Statement): string {
+  return s.text.replace(/\$(\d+)/g, (_, n: string) => literal(s.params[Number(n) - 1])) + ';';
+}
+
+function literal(p: Param | undefined): string {
+  if (p === null || p === undefined) return 'null';
+  if (typeof p === 'number') return String(p);
+  if (typeof p === 'string') return quoteLiteral(p);
+  return `array[${p.map(quoteLiteral).join(', ')}]::text[]`;
+}

@@ -1,0 +1,72 @@
+/**
+ * Applied revisions against their files (contract §5): which applied files
+ * were edited since (with a unified diff of the stored text against the file),
+ * and which applied revisions have no files any more. Pure.
+ */
+import { createTwoFilesPatch } from 'diff';
+import type { Problem } from './errors.js';
+import type { AppliedRow } from './state.js';
+import type { Revision } from './types.js';
+
+export interface Edit {
+  revision: string;
+  which: 'up' | 'down';
+  file: string;
+  storedChecksum: string;
+  fileChecksum: string;
+  /** Unified diff: stored text (as applied) → file. */
+  diff: string;
+}
+
+export interface Drift {
+  edited: Edit[];
+  /** Applied revisions whose files are gone. */
+  missing: string[];
+}
+
+export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMap<string, Revision>): Drift {
+  const edited: Edit[] = [];
+  const missing: string[] = [];
+  for (const row of rows) {
+    const rev = revisions.get(row.id);
+    if (!rev) {
+      missing.push(row.id);
+      continue;
+    }
+    for (const which of ['up', 'down'] as const) {
+      const file = rev[which];
+      const stored = which === 'up' ? row.upChecksum : row.downChecksum;
+      if (stored === file.checksum) continue;
+      const storedText = which === 'up' ? row.upText : row.downText;
+      edited.push({
+        revision: row.id, which, file: file.path, storedChecksum: stored, fileChecksum: file.checksum,
+        diff: createTwoFilesPatch(`${file.path} (as applied)`, `${file.path} (now)`, storedText, file.text, undefined, undefined, { context: 3 }),
+      });
+    }
+  }
+  return { edited, missing };
+}
+
+/** The line of the first change in a diff, in the new file, for annotations. */
+export function firstChangedLine(diff: string): number | undefined {
+  const m = /^@@ -\d+(?:,\d+)? \+(\d+)/m.exec(diff);
+  return m ? Math.max(1, Number(m[1])) : undefined;
+}
+
+/** Drift as problems (code, file, line, revision, message) for verify, --json and annotations. */
+export function driftProblems(drift: Drift, rows: ReadonlyMap<string, AppliedRow>): Problem[] {
+  const problems: Problem[] = drift.edited.map((e) => ({
+    file: e.file, line: firstChangedLine(e.diff), revision: e.revision, code: 'edited-file',
+    message: `the ${e.which} file of applied revision ${e.revision} was edited after it was applied`,
+    hint: `undo the edit and add a new revision instead; if the edit is intended, run: migrate rehash ${e.revision}`,
+  }));
+  for (const id of drift.missing) {
+    const row = rows.get(id);
+    problems.push({
+      file: row?.upPath ?? undefined, revision: id, code: 'missing-file',
+      message: `revision ${id} is applied to the database but its files are gone${row?.upPath ? ` (was ${row.upPath})` : ''}`,
+      hint: 'restore the files from version control, or revert it with migrate down (its stored down text is used)',
+    });
+  }
+  return problems;
+}
