@@ -158,7 +158,7 @@ export function logAction(schema: string, action: Action, revision: string | nul
   if (typeof durationMs === 'number') params.push(durationMs);
   return {
     text: `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, duration)
-values ($1, $2, $3, '${VERSION}', $4::jsonb, ${duration})`,
+values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${duration})`,
     params,
   };
 }
@@ -177,5 +177,5 @@ function literal(p: Param | undefined): string {
   if (p === null || p === undefined) return 'null';
   if (typeof p === 'number') return String(p);
   if (typeof p === 'string') return quoteLiteral(p);
-  return `array[${p.map(quoteLiteral).join(', ')}]::text[]`;
+  return `array[${p.map(quoteLiteral).join(', ')}]`;
 }

@@ -14,6 +14,8 @@ export interface Edit {
   file: string;
   storedChecksum: string;
   fileChecksum: string;
+  /** First line of the file that differs from the stored text. */
+  line: number;
   /** Unified diff: stored text (as applied) → file. */
   diff: string;
 }
@@ -40,6 +42,7 @@ export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMa
       const storedText = which === 'up' ? row.upText : row.downText;
       edited.push({
         revision: row.id, which, file: file.path, storedChecksum: stored, fileChecksum: file.checksum,
+        line: firstDifferentLine(storedText, file.text),
         diff: createTwoFilesPatch(`${file.path} (as applied)`, `${file.path} (now)`, storedText, file.text, undefined, undefined, { context: 3 }),
       });
     }
@@ -47,16 +50,19 @@ export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMa
   return { edited, missing };
 }
 
-/** The line of the first change in a diff, in the new file, for annotations. */
-export function firstChangedLine(diff: string): number | undefined {
-  const m = /^@@ -\d+(?:,\d+)? \+(\d+)/m.exec(diff);
-  return m ? Math.max(1, Number(m[1])) : undefined;
+/** The first line (1-based) at which two texts differ. */
+export function firstDifferentLine(a: string, b: string): number {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  let i = 0;
+  while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
+  return Math.min(i + 1, Math.max(lb.length, 1));
 }
 
 /** Drift as problems (code, file, line, revision, message) for verify, --json and annotations. */
 export function driftProblems(drift: Drift, rows: ReadonlyMap<string, AppliedRow>): Problem[] {
   const problems: Problem[] = drift.edited.map((e) => ({
-    file: e.file, line: firstChangedLine(e.diff), revision: e.revision, code: 'edited-file',
+    file: e.file, line: e.line, revision: e.revision, code: 'edited-file',
     message: `the ${e.which} file of applied revision ${e.revision} was edited after it was applied`,
     hint: `undo the edit and add a new revision instead; if the edit is intended, run: migrate rehash ${e.revision}`,
   }));
