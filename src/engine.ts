@@ -10,7 +10,8 @@ import { Graph } from './graph.js';
 import { parseHeaders } from './headers.js';
 import { checkApplied, planDown, planUp, type Plan } from './plan.js';
 import { loadProject, type Project } from './project.js';
-import { splitSql, classifyStatement } from './split.js';
+import { isCopyFromStdin, splitSql } from './split.js';
+import { classifyStatement } from './classify.js';
 import { ensureState, readState, LATEST_STATE_VERSION, renderStatement, RESET_SESSION, type AppliedRow, type State, insertRevision, deleteRevision, logAction, updateChecksums, type RevisionRecord } from './state.js';
 import { currentHeads, parseTarget, resolveUpTarget } from './target.js';
 import { Runner, stepSql, type Step, type StepOutcome } from './run.js';
@@ -212,6 +213,12 @@ export function precheck(steps: readonly Step[], singleTransaction: boolean): vo
         hint: m.text.startsWith('\\restrict') || m.text.startsWith('\\unrestrict')
           ? 'pg_dump writes \\restrict lines for psql: delete them from the migration'
           : 'replace it with plain SQL (for \\i, paste the file\'s contents)' });
+    }
+    for (const s of statements) {
+      if (!isCopyFromStdin(s.text)) continue;
+      problems.push({ file: step.file, line: s.line, revision: step.id, code: 'copy-from-stdin',
+        message: 'COPY … FROM stdin needs psql to feed it data; sqlrev sends SQL only',
+        hint: 'load the rows with INSERT statements, or COPY from a server-side file' });
     }
     if (!step.transactional) continue;
     for (const s of statements) {

@@ -1,6 +1,6 @@
 /**
- * Split a SQL file into statements the way psql does (src/fe_utils/psqlscan.l),
- * and classify statements by how they may run inside a transaction.
+ * Split a SQL file into statements the way psql does (src/fe_utils/psqlscan.l).
+ * (How a statement may run inside a transaction is decided in classify.ts.)
  *
  * Pure and linear: one pass, no backtracking beyond a bounded look-ahead, slices
  * of the input instead of concatenation. Never throws: anything unterminated
@@ -40,11 +40,10 @@ export interface SplitResult {
   metaCommands: MetaCommand[];
 }
 
-export type StatementKind = 'transaction-control' | 'no-transaction' | 'ordinary';
 
 // ---------------------------------------------------------------- the lexer
 
-type TokenKind =
+export type TokenKind =
   | 'space' // whitespace and -- comments
   | 'comment' // a closed /* */ comment
   | 'open-comment' // a /* comment running to end of input
@@ -71,7 +70,7 @@ const isTagCont = (c: number) => isIdentStart(c) || isDigit(c);
 const isIdentCont = (c: number) => isTagCont(c) || c === DOLLAR;
 
 /** Reads one token at a time; `kind`, `start`, `end` describe the last one read. */
-class Lexer {
+export class Lexer {
   kind: TokenKind = 'space';
   start = 0;
   end = 0;
@@ -292,7 +291,7 @@ class Cursor {
 }
 
 /** COPY ... FROM STDIN: psql feeds the lines after it to the server as data. */
-function isCopyFromStdin(text: string): boolean {
+export function isCopyFromStdin(text: string): boolean {
   const t = leadingTokens(text, Infinity);
   if (t[0]?.text !== 'copy') return false;
   let depth = 0;
@@ -388,16 +387,16 @@ export function splitSql(sql: string): SplitResult {
   return { statements, metaCommands };
 }
 
-// ---------------------------------------------------------- classification
+// ------------------------------------------------------------ tokens
 
-interface Token {
+export interface Token {
   kind: TokenKind;
   /** Lower-cased for words; the raw text otherwise. */
   text: string;
 }
 
 /** The first `max` tokens of `text` that are neither whitespace nor comments. */
-function leadingTokens(text: string, max: number): Token[] {
+export function leadingTokens(text: string, max: number): Token[] {
   const tokens: Token[] = [];
   const lexer = new Lexer(text);
   for (let at = 0; tokens.length < max && lexer.next(at); at = lexer.end) {
@@ -407,117 +406,4 @@ function leadingTokens(text: string, max: number): Token[] {
     tokens.push({ kind, text: kind === 'word' ? raw.toLowerCase() : raw });
   }
   return tokens;
-}
-
-// Every spelling PostgreSQL's parse_bool takes for false.
-const FALSE_WORDS = new Set(['f', 'fa', 'fal', 'fals', 'false', 'n', 'no', 'of', 'off', '0']);
-
-/** Whether an option list sets `name` to false (`name = false`, `name off`, `name '0'`). */
-function optionIsFalse(tokens: Token[], from: number, name: string): boolean {
-  for (let i = from; i < tokens.length; i++) {
-    if (tokens[i].kind !== 'word' || tokens[i].text !== name) continue;
-    const value = tokens[i + 1]?.text === '=' ? tokens[i + 2] : tokens[i + 1];
-    if (!value) return false;
-    const plain = value.kind === 'string' ? value.text.slice(1, -1).trim().toLowerCase() : value.text;
-    return (value.kind === 'word' || value.kind === 'string' || value.kind === 'number') && FALSE_WORDS.has(plain);
-  }
-  return false;
-}
-
-/**
- * How a statement may run: `transaction-control` for its own BEGIN, COMMIT,
- * ROLLBACK, PREPARE TRANSACTION and the like; `no-transaction` for statements
- * PostgreSQL refuses inside a transaction block (checked against PostgreSQL 15);
- * `ordinary` otherwise. Leading comments are skipped; case does not matter.
- * Where the server decides on state the text cannot show, the usual case wins:
- * DROP SUBSCRIPTION is refused when the subscription has a replication slot,
- * which it has unless `slot_name = NONE` was set.
- */
-export function classifyStatement(text: string): StatementKind {
-  const t = leadingTokens(text, 400);
-  const word = (i: number) => (t[i]?.kind === 'word' ? t[i].text : '');
-  const is = (i: number, ...words: string[]) => words.includes(word(i));
-  const control = 'transaction-control';
-  const outside = 'no-transaction';
-  switch (word(0)) {
-    case 'begin':
-    case 'commit':
-    case 'end':
-    case 'abort':
-      return control;
-    case 'start':
-      return is(1, 'transaction') ? control : 'ordinary';
-    case 'rollback': {
-      // ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] x stays inside the transaction
-      const next = is(1, 'work', 'transaction') ? 2 : 1;
-      return is(next, 'to') ? 'ordinary' : control;
-    }
-    case 'prepare':
-      // PREPARE transaction AS ... prepares a statement named "transaction"
-      return is(1, 'transaction') && t[2]?.kind === 'string' ? control : 'ordinary';
-    case 'vacuum':
-      return outside;
-    case 'discard':
-      return is(1, 'all') ? outside : 'ordinary';
-    case 'create': {
-      const index = is(1, 'unique') ? 2 : 1;
-      if (is(index, 'index') && is(index + 1, 'concurrently')) return outside;
-      if (is(1, 'database', 'tablespace')) return outside;
-      if (is(1, 'subscription')) {
-        // only the replication slot it creates by default needs autocommit
-        const noSlot = optionIsFalse(t, 2, 'create_slot') || optionIsFalse(t, 2, 'connect');
-        return noSlot ? 'ordinary' : outside;
-      }
-      return 'ordinary';
-    }
-    case 'drop':
-      if (is(1, 'index') && is(2, 'concurrently')) return outside;
-      return is(1, 'database', 'tablespace', 'subscription') ? outside : 'ordinary';
-    case 'reindex': {
-      let i = 1;
-      if (t[1]?.text === '(') {
-        while (i < t.length && t[i].text !== ')') i++;
-        const options = t.slice(1, i);
-        const concurrently = options.some((o) => o.kind === 'word' && o.text === 'concurrently');
-        if (concurrently && !optionIsFalse(options, 0, 'concurrently')) return outside;
-        i++;
-      }
-      if (is(i, 'schema', 'database', 'system')) return outside;
-      return is(i + 1, 'concurrently') ? outside : 'ordinary';
-    }
-    case 'cluster': {
-      // CLUSTER with no table reclusters every table, one transaction each
-      let i = 1;
-      if (t[1]?.text === '(') while (i < t.length && t[i++].text !== ')');
-      if (is(i, 'verbose')) i++;
-      return i >= t.length || t[i].text === ';' ? outside : 'ordinary';
-    }
-    case 'alter':
-      return classifyAlter(t, word);
-    default:
-      return 'ordinary';
-  }
-}
-
-function classifyAlter(t: Token[], word: (i: number) => string): StatementKind {
-  switch (word(1)) {
-    case 'system':
-      return 'no-transaction';
-    case 'database':
-      // ALTER DATABASE name SET TABLESPACE x moves files; SET param = x does not
-      return word(3) === 'set' && word(4) === 'tablespace' ? 'no-transaction' : 'ordinary';
-    case 'table': {
-      const detach = t.findIndex((tok, i) => tok.text === 'detach' && word(i + 1) === 'partition');
-      return detach > 0 && t.some((tok, i) => i > detach && word(i) === 'concurrently') ? 'no-transaction' : 'ordinary';
-    }
-    case 'subscription':
-      // REFRESH, and SET/ADD/DROP PUBLICATION unless refresh = false, talk to the publisher
-      if (word(3) === 'refresh') return 'no-transaction';
-      if (['set', 'add', 'drop'].includes(word(3)) && word(4) === 'publication') {
-        return optionIsFalse(t, 5, 'refresh') ? 'ordinary' : 'no-transaction';
-      }
-      return 'ordinary';
-    default:
-      return 'ordinary';
-  }
 }

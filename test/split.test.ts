@@ -2,7 +2,8 @@ import { test, suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { classifyStatement, splitSql, type MetaCommand, type StatementKind } from '../src/split.js';
+import { splitSql, type MetaCommand } from '../src/split.js';
+import { classifyStatement, type StatementKind } from '../src/classify.js';
 
 const FIXTURES = new URL('../../test/fixtures/split/', import.meta.url);
 
