@@ -105,6 +105,7 @@ export async function openSession(options: DbOptions): Promise<Session> {
       onNotice: (n) => hooks.notice?.(n),
       onWait: (m) => hooks.info?.(m),
     });
+    if (embedded) conn.where = `the embedded PostgreSQL ${conn.serverVersion} in .sqlrev/pg/`;
     return {
       conn,
       stop: async () => {
