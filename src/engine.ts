@@ -30,8 +30,10 @@ export interface Hooks {
 }
 
 export interface DbOptions {
-  dir: string;
-  schema: string;
+  /** Migrations folder (default `migrations`). */
+  dir?: string;
+  /** State schema (default `sqlrev`). */
+  schema?: string;
   /** URL, `embedded`, or undefined for libpq PG* variables. */
   db?: string;
   lockTimeout?: number;
@@ -70,6 +72,13 @@ export interface RunResult {
 }
 
 // ---------------------------------------------------------------- shared pieces
+
+type Resolved<T extends DbOptions> = T & { dir: string; schema: string };
+
+/** The library's defaults, the same as the CLI's. */
+function withDefaults<T extends DbOptions>(options: T): Resolved<T> {
+  return { ...options, dir: options.dir ?? 'migrations', schema: options.schema ?? 'sqlrev' };
+}
 
 /** Refuse a folder with problems: every command that needs a database checks the graph first. */
 export async function loadSound(dir: string): Promise<Project> {
@@ -246,7 +255,7 @@ function firstLine(text: string): string {
 }
 
 /** Run `fn` holding the lock; always release it and close. */
-async function withLockedSession<T>(options: DbOptions, fn: (s: Session, state: State, cancelHolder: { runner?: Runner }) => Promise<T>): Promise<T> {
+async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, cancelHolder: { runner?: Runner }) => Promise<T>): Promise<T> {
   const hooks = options.hooks ?? {};
   const session = await openSession(options);
   const holder: { runner?: Runner } = {};
@@ -286,18 +295,18 @@ function interrupted(signal: AbortSignal): SqlrevError {
 
 // ---------------------------------------------------------------- up and down
 
-export function up(options: RunOptions): Promise<RunResult> {
-  return migrate('up', options);
+export async function up(options: RunOptions): Promise<RunResult> {
+  return migrate('up', withDefaults(options));
 }
 
-export function down(options: RunOptions): Promise<RunResult> {
+export async function down(options: RunOptions): Promise<RunResult> {
   if (!options.target) {
     throw usageError('missing-target', 'down needs a target: rolling back is never implicit', { hint: 'e.g. migrate down -1, migrate down <id>, or migrate down base' });
   }
-  return migrate('down', options);
+  return migrate('down', withDefaults(options));
 }
 
-async function migrate(direction: 'up' | 'down', options: RunOptions): Promise<RunResult> {
+async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>): Promise<RunResult> {
   const hooks = options.hooks ?? {};
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
@@ -392,7 +401,8 @@ export interface StampResult {
 }
 
 /** Record a state without running SQL: the applied set becomes exactly the target and its ancestors. */
-export async function stamp(options: DbOptions & { target: string; skipVerify?: boolean }): Promise<StampResult> {
+export async function stamp(given: DbOptions & { target: string; skipVerify?: boolean }): Promise<StampResult> {
+  const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const expr = parseTarget(options.target);
   const project = await loadSound(options.dir);
@@ -429,7 +439,8 @@ export interface RehashResult {
 }
 
 /** Accept an intended edit of an applied revision's files: store the new text and checksums, and log it. */
-export async function rehash(options: DbOptions & { revision: string }): Promise<RehashResult> {
+export async function rehash(given: DbOptions & { revision: string }): Promise<RehashResult> {
+  const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const project = await loadSound(options.dir);
   return withLockedSession(options, async (session, state) => {
@@ -470,7 +481,8 @@ export interface StatusResult {
 }
 
 /** Where the database stands. Without a configured database, only the folder part. */
-export async function status(options: DbOptions & { offline?: boolean }): Promise<StatusResult> {
+export async function status(given: DbOptions & { offline?: boolean }): Promise<StatusResult> {
+  const options = withDefaults(given);
   const project = await loadProject(options.dir);
   const base: StatusResult = {
     connected: false, revisions: project.graph.size, heads: [...project.graph.heads], current: [], applied: 0,
@@ -515,7 +527,8 @@ export interface ShowResult {
   edits: { which: 'up' | 'down'; diff: string }[];
 }
 
-export async function show(options: DbOptions & { revision: string; offline?: boolean }): Promise<ShowResult> {
+export async function show(given: DbOptions & { revision: string; offline?: boolean }): Promise<ShowResult> {
+  const options = withDefaults(given);
   const project = await loadProject(options.dir);
   let rows = new Map<string, AppliedRow>();
   let session: Session | undefined;
@@ -551,7 +564,8 @@ export async function show(options: DbOptions & { revision: string; offline?: bo
 }
 
 /** verify's database part: checksums of applied revisions, missing files, a closed applied set. */
-export async function verifyDatabase(options: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string }> {
+export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string }> {
+  const options = withDefaults(given);
   const session = await openSession(options);
   try {
     const state = await readState(session.conn.sql, options.schema);
