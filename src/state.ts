@@ -95,9 +95,9 @@ export async function readState(sql: Sql, schema: string): Promise<State> {
  * Install or upgrade the state schema to the latest version, one file per
  * transaction. Runs under the advisory lock, so concurrent runners cannot race.
  */
-export async function ensureState(sql: Sql, schema: string, current: number): Promise<number> {
+export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles()): Promise<number> {
   let version = current;
-  for (const [v, text] of stateFiles()) {
+  for (const [v, text] of files) {
     if (v <= version) continue;
     const bump = v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`;
     await sql.unsafe(`begin;\n${stateSql(text, schema)}${bump}\ncommit;`).simple();

@@ -1,0 +1,74 @@
+/** The state schema on a real server: created once, upgraded in place without losing rows. */
+import postgres from 'postgres';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Sql } from '../src/db.js';
+import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, send } from '../src/state.js';
+import { withDatabase, query } from './support/pg.js';
+
+const state = suite('state schema');
+
+async function withSql<T>(url: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => undefined }) as unknown as Sql;
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+const record = { id: 'r1', parents: ['p0'], message: 'm', upChecksum: 'sha256:u', downChecksum: 'sha256:d', upText: "select 'it''s';", downText: 'select 2;', upPath: 'migrations/r1.up.sql', downPath: null };
+
+state('a missing state schema reads as version 0 with nothing applied', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    const s = await readState(sql, 'sqlrev');
+    assert.is(s.version, 0);
+    assert.is(s.rows.size, 0);
+  }));
+});
+
+state('the state schema installs at the latest version and keeps texts exactly', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    assert.is(await ensureState(sql, 'odd "name"', 0), LATEST_STATE_VERSION());
+    await send(sql, insertRevision('odd "name"', record, 'stamp'));
+    const s = await readState(sql, 'odd "name"');
+    assert.is(s.version, LATEST_STATE_VERSION());
+    const row = s.rows.get('r1')!;
+    assert.equal(row.parents, ['p0']);
+    assert.is(row.upText, record.upText);
+    assert.is(row.appliedHow, 'stamp');
+    assert.is(await ensureState(sql, 'odd "name"', s.version), s.version, 'a second run changes nothing');
+  }));
+});
+
+state('a later state version upgrades in place without losing rows', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    const v1 = stateFiles().filter(([v]) => v === 1);
+    await ensureState(sql, 'sqlrev', 0, v1);
+    await send(sql, insertRevision('sqlrev', record, 'stamp'));
+    const v2: [number, string][] = [...v1, [2, 'alter table :"schema".revisions add column note text;']];
+    assert.is(await ensureState(sql, 'sqlrev', 1, v2), 2);
+    const rows = await query(url, 'select id, note from sqlrev.revisions');
+    assert.equal(rows.map((r) => [r.id, r.note]), [['r1', null]]);
+    const [meta] = await query(url, "select value from sqlrev.meta where key = 'state_version'");
+    assert.is(meta.value, '2');
+  }));
+});
+
+state('the log refuses updates and deletes', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    await ensureState(sql, 'sqlrev', 0);
+    await sql.unsafe("insert into sqlrev.log (action, tool_version) values ('stamp', 'test')");
+    let message = '';
+    try {
+      await sql.unsafe('delete from sqlrev.log');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, 'append-only');
+    const [count] = await query(url, 'select count(*)::int as n from sqlrev.log');
+    assert.is(count.n, 1);
+  }));
+});
+
+state.run();
