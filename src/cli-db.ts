@@ -31,15 +31,24 @@ function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOption
 function hooks(out: Output, yes: boolean): Hooks {
   const tty = Boolean(process.stderr.isTTY) && out.format !== 'json';
   let started = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  const stopTicker = () => { if (ticker) clearInterval(ticker); ticker = undefined; };
   return {
     info: (m) => out.info(m),
     warn: (m) => out.warn(m),
     notice: (n) => out.info(`${out.c.cyan(n.severity)}: ${n.message}${n.detail ? `\n  detail: ${n.detail}` : ''}${n.hint ? `\n  hint: ${n.hint}` : ''}`),
     stepStart: (i, total, step) => {
       started = performance.now();
-      if (tty && !out.quiet) process.stderr.write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id} …`);
+      if (!tty || out.quiet) return;
+      // On a terminal, one line that shows n/m, the revision and its elapsed time.
+      const draw = () => process.stderr.write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id} ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      draw();
+      stopTicker();
+      ticker = setInterval(draw, 1000);
+      ticker.unref();
     },
     stepDone: (i, total, outcome) => {
+      stopTicker();
       const ms = (performance.now() - started).toFixed(0);
       const line = `${outcome.direction === 'up' ? 'applied' : 'reverted'} ${outcome.id} (${ms} ms) [${i}/${total}]`;
       if (tty && !out.quiet) process.stderr.write(`\r\u001b[K${line}\n`);

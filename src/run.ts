@@ -50,9 +50,6 @@ type Pending = { cancel(): void } & Promise<unknown>;
 export class Runner {
   private pending: Pending[] = [];
   private cancelled: 'SIGINT' | 'SIGTERM' | undefined;
-  /** Set while cleaning up, so the server's "no transaction in progress" warning is not shown. */
-  quiet = false;
-
   constructor(private readonly sql: Sql, private readonly schema: string) {}
 
   /** Cancel what is running (a cancel request to the server); the caller's transaction then rolls back. */
@@ -83,8 +80,8 @@ export class Runner {
     if (failedAt === -1 && settled.every((r) => r.status === 'fulfilled')) {
       return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
     }
-    // COMMIT of an aborted transaction ends it as a rollback; otherwise roll back here.
-    if (settled[settled.length - 1].status === 'rejected' || failedAt === -1) await this.rollback();
+    // No ROLLBACK is needed: the pipeline's COMMIT ended the transaction either
+    // way (an aborted transaction's COMMIT is a rollback, a failing COMMIT ends it).
     const index = failedAt === -1 ? settled.length - 1 : failedAt;
     const reason = (settled[index] as PromiseRejectedResult).reason;
     const statement = index >= 1 && index <= statements.length ? statements[index - 1] : undefined;
@@ -142,20 +139,17 @@ export class Runner {
     for (const s of statements) queries.push(send(this.sql, s));
     queries.push(this.sql.unsafe('commit').simple());
     const settled = await Promise.allSettled(queries);
-    const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) {
-      await this.rollback();
-      throw failed.reason;
-    }
+    // As in runTransactional, the trailing COMMIT has ended the transaction.
+    const failed = settled.find((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02')
+      ?? settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
+  /** End the --single-transaction transaction after a failure. */
   async rollback(): Promise<void> {
-    this.quiet = true;
     try {
       await this.sql.unsafe('rollback').simple();
-    } catch { /* the connection may be gone; the server rolls back on its own then */ } finally {
-      this.quiet = false;
-    }
+    } catch { /* the connection may be gone; the server rolls back on its own then */ }
   }
 
   /** Record a failure in the log, in its own transaction; a broken connection only loses the log row. */
