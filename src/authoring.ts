@@ -174,7 +174,8 @@ Never edit a file that has been applied to a database: add a new revision.
 export async function initProject(cwd: string, dir: string, schema: string): Promise<string[]> {
   const written: string[] = [];
   const configPath = path.join(cwd, 'sqlrev.json');
-  const config = JSON.stringify({ dir, schema }, null, 2) + '\n';
+  // The schema file gives editors completion for the keys.
+  const config = JSON.stringify({ $schema: './node_modules/sqlrev/sql/sqlrev.schema.json', dir, schema }, null, 2) + '\n';
   try {
     await writeFile(configPath, config, { flag: 'wx' });
     written.push(configPath);

@@ -6,11 +6,13 @@ import { createInterface } from 'node:readline/promises';
 import type { CAC } from 'cac';
 import { last, STRING, type Context, type GlobalFlags, type RunCommand } from './cli.js';
 import { seconds } from './config.js';
-import { describeHolder } from './db.js';
-import { down, rehash, show, stamp, status, up, verifyDatabase, type DbOptions, type Hooks, type RunResult } from './engine.js';
+import type { DbOptions, Hooks, RunResult } from './engine.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import type { Project } from './project.js';
 import type { Output } from './render.js';
+
+/** The engine (and with it the PostgreSQL driver) loads only for commands that use a database. */
+const engine = () => import('./engine.js');
 
 type DbFlags = GlobalFlags & { wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
 
@@ -124,6 +126,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     return given === undefined ? relativeTarget : String(given);
   };
   const runPlan = async (direction: 'up' | 'down', ctx: Context, t: string | undefined, flags: DbFlags): Promise<number> => {
+    const { up, down } = await engine();
     const result = await withSignals((signal) => (direction === 'up' ? up : down)({
       ...dbOptions(ctx, flags, signal), target: t,
       dryRun: Boolean(flags.dryRun), sql: Boolean(flags.sql),
@@ -172,6 +175,8 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .example('migrate status')
     .example('migrate status --json')
     .action(run(async (ctx, flags: DbFlags) => {
+      const { status } = await engine();
+      const { describeHolder } = await import('./db.js');
       const r = await status({ ...dbOptions(ctx, flags), offline: !ctx.config.dbConfigured });
       const { out } = ctx;
       if (out.format === 'json') {
@@ -202,6 +207,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .example('migrate show 3f2a')
     .example('migrate show head --json')
     .action(run(async (ctx, rev: unknown, flags: DbFlags) => {
+      const { show } = await engine();
       const r = await show({ ...dbOptions(ctx, flags), revision: String(rev), offline: !ctx.config.dbConfigured });
       const { out } = ctx;
       if (out.format === 'json') {
@@ -233,6 +239,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .example('migrate stamp base        # forget every applied revision')
     .action(run(async (ctx, given: unknown, flags: DbFlags) => {
       const t = target(given) ?? String(given);
+      const { stamp } = await engine();
       const r = await withSignals((signal) => stamp({ ...dbOptions(ctx, flags, signal), target: t, skipVerify: Boolean(flags.skipVerify) }));
       if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...r });
       else if (r.added.length + r.removed.length === 0) ctx.out.info(`nothing to stamp: the database already records ${t}`);
@@ -248,6 +255,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .option('--wait <seconds>', 'Wait up to this long for the database to accept connections', STRING)
     .example('migrate rehash 3f2a9c1b7e20')
     .action(run(async (ctx, rev: unknown, flags: DbFlags) => {
+      const { rehash } = await engine();
       const r = await withSignals((signal) => rehash({ ...dbOptions(ctx, flags, signal), revision: String(rev) }));
       if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...r });
       else if (r.changed.length === 0) ctx.out.info(`nothing to do: the files of ${r.revision} match what was applied`);
@@ -257,6 +265,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
 }
 
 /** verify's database part, used by the verify command when a database is configured. */
-export function verifyWithDatabase(ctx: Context, project: Project) {
+export async function verifyWithDatabase(ctx: Context, project: Project) {
+  const { verifyDatabase } = await engine();
   return verifyDatabase(dbOptions(ctx, ctx.flags as DbFlags), project);
 }

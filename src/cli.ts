@@ -2,6 +2,7 @@
  * The `migrate` command line: parses arguments, calls the library, renders
  * the result. No decisions about migrations are made here.
  */
+import path from 'node:path';
 import { cac, type CAC } from 'cac';
 import { initProject, mergeRevision, newRevision } from './authoring.js';
 import { readConfigFile, resolveConfig, type Config } from './config.js';
@@ -12,6 +13,7 @@ import { loadProject, type Project } from './project.js';
 import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
 import { VERSION } from './version.js';
 import { registerDbCommands, verifyWithDatabase } from './cli-db.js';
+import { describeTarget, redactUrl } from './redact.js';
 
 export interface GlobalFlags {
   db?: string;
@@ -115,6 +117,8 @@ function context(flags: GlobalFlags, env: NodeJS.ProcessEnv): Context {
 async function loadChecked(ctx: Context): Promise<Project> {
   return loadProject(ctx.config.dir);
 }
+
+const SOURCE_NAMES = { flag: 'a flag', env: 'the environment', file: 'sqlrev.json', default: 'the default', libpq: 'the PG* variables' } as const;
 
 /** Wraps a command's action: builds the context, maps errors to exit codes. */
 export type RunCommand = (fn: (ctx: Context, ...args: any[]) => Promise<number>) => (...args: any[]) => Promise<void>;
@@ -226,6 +230,28 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
         }
       }
       return problems.length === 0 ? EXIT.ok : EXIT.verify;
+    }));
+
+  cli
+    .command('config', 'Show the settings in force and where each comes from (passwords masked)')
+    .example('migrate config')
+    .example('migrate config --json')
+    .action(run(async (ctx) => {
+      const { config } = ctx;
+      const db = config.db === undefined ? (config.sources.db === 'libpq' ? describeTarget(undefined, env) : null) : config.db === 'embedded' ? 'embedded' : redactUrl(config.db);
+      const rows = {
+        dir: { value: config.dir, source: config.sources.dir },
+        schema: { value: config.schema, source: config.sources.schema },
+        db: { value: db, source: config.sources.db },
+        lockTimeout: { value: config.lockTimeout, source: config.sources.lockTimeout },
+      };
+      const file = config.configFile === undefined ? null : path.relative(process.cwd(), config.configFile) || config.configFile;
+      if (ctx.out.format === 'json') ctx.out.json({ configFile: file, settings: rows });
+      else {
+        ctx.out.result(`config file: ${file ?? '(none: no sqlrev.json here)'}`);
+        for (const [key, r] of Object.entries(rows)) ctx.out.result(`${key.padEnd(12)} ${String(r.value ?? '(none)').padEnd(40)} ${ctx.out.c.dim(`from ${SOURCE_NAMES[r.source]}`)}`);
+      }
+      return EXIT.ok;
     }));
 
   registerDbCommands(cli, run, relativeTarget);

@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import postgres from 'postgres';
 import { EXIT, SqlrevError } from './errors.js';
 import { VERSION } from './version.js';
+import { describeTarget, redactUrl, scrub } from './redact.js';
+
+export { describeTarget, redactUrl, scrub };
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
@@ -39,44 +42,10 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-/** The URL with its password (and any password parameter) replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
-    return u.toString();
-  } catch {
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
-  }
-}
-
-/** Remove every occurrence of the password from a message, whatever put it there. */
-export function scrub(message: string, url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  let out = message;
-  const secrets: string[] = [];
-  if (url) {
-    try {
-      const u = new URL(url);
-      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
-    } catch { /* not a URL: nothing to extract */ }
-    out = out.split(url).join(redactUrl(url));
-  }
-  if (env.PGPASSWORD) secrets.push(env.PGPASSWORD);
-  for (const s of secrets) if (s.length >= 1) out = out.split(s).join('***');
-  return out;
-}
-
 /** Error codes that mean "this server will never accept us as configured". */
 const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', '42501']);
 /** Error codes and errno names that mean "not yet": retried under --wait. */
 const TRANSIENT = new Set(['57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ENOTFOUND']);
-
-export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (url) return redactUrl(url);
-  const host = env.PGHOST ?? 'localhost';
-  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
-}
 
 /** Open the connection, retrying transient failures for up to `waitSeconds`. */
 export async function connect(options: ConnectOptions): Promise<Connection> {

@@ -14,7 +14,7 @@ cli('init writes sqlrev.json and a migrations folder with a README', async () =>
   try {
     const r = await migrate(['init', '--dir', 'db/migrations'], { cwd: p.cwd });
     assert.is(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(readFileSync(path.join(p.cwd, 'sqlrev.json'), 'utf8')), { dir: 'db/migrations', schema: 'sqlrev' });
+    assert.equal(JSON.parse(readFileSync(path.join(p.cwd, 'sqlrev.json'), 'utf8')), { $schema: './node_modules/sqlrev/sql/sqlrev.schema.json', dir: 'db/migrations', schema: 'sqlrev' });
     assert.ok(existsSync(path.join(p.cwd, 'db/migrations/README.md')));
     const again = await migrate(['new', 'first'], { cwd: p.cwd });
     assert.is(again.code, 0, again.stderr);

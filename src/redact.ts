@@ -1,0 +1,39 @@
+/**
+ * Keeping passwords out of everything sqlrev prints: URLs shown with `***`
+ * for the password, and messages scrubbed of any password they contain.
+ * Kept apart from db.ts so that commands without a database load no driver.
+ */
+
+/** The URL with its password (and any password parameter) replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
+  }
+}
+
+/** Remove every occurrence of the password from a message, whatever put it there. */
+export function scrub(message: string, url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  let out = message;
+  const secrets: string[] = [];
+  if (url) {
+    try {
+      const u = new URL(url);
+      if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
+    } catch { /* not a URL: nothing to extract */ }
+    out = out.split(url).join(redactUrl(url));
+  }
+  if (env.PGPASSWORD) secrets.push(env.PGPASSWORD);
+  for (const s of secrets) if (s.length >= 1) out = out.split(s).join('***');
+  return out;
+}
+
+export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (url) return redactUrl(url);
+  const host = env.PGHOST ?? 'localhost';
+  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
+}
