@@ -39,6 +39,14 @@ export interface Connection {
   serverVersion: number;
   user: string;
   database: string;
+  /** The server process serving this connection. */
+  pid: number;
+  /**
+   * Ask the server to cancel whatever this connection is running, through a
+   * second short connection (pg_cancel_backend). Whatever statement of a
+   * pipeline is running then fails, and the rest of its transaction with it.
+   */
+  cancelRunning(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,12 +62,21 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   for (let attempt = 1; ; attempt++) {
     const sql = open(options);
     try {
-      const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database`;
+      const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`;
+      const pid = Number(info.pid);
       return {
-        sql, where,
+        sql, where, pid,
         serverVersion: Math.floor(Number(info.version) / 10000),
         user: String(info.user),
         database: String(info.database),
+        cancelRunning: async () => {
+          const other = open({ ...options, onNotice: undefined });
+          try {
+            await other`select pg_cancel_backend(${pid})`;
+          } finally {
+            await other.end({ timeout: 1 }).catch(() => undefined);
+          }
+        },
         close: () => sql.end({ timeout: 5 }),
       };
     } catch (err) {
@@ -107,6 +124,33 @@ function connectError(err: unknown, where: string, options: ConnectOptions): Sql
   return new SqlrevError('cannot-connect', EXIT.connect, `cannot connect to ${where}: ${raw}${code && !raw.includes(code) ? ` (${code})` : ''}`, {
     hint: (code && hints[code]) ?? 'check --db, DATABASE_URL or the PG* variables',
   });
+}
+
+/** Errno names and driver codes that mean the connection is gone. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+
+/**
+ * A server or connection error met outside a revision's SQL (reading or
+ * writing sqlrev's state, taking the lock) as a SqlrevError: lost connection
+ * → exit 5, missing privileges → exit 2 with what to grant, anything else → 1.
+ */
+export function stateError(err: unknown, schema: string): SqlrevError {
+  if (err instanceof SqlrevError) return err;
+  const e = err as { message?: string; detail?: string; hint?: string };
+  const code = errorCode(err);
+  const message = `${e.message ?? String(err)}${code ? ` (SQLSTATE ${code})` : ''}${e.detail ? `\ndetail: ${e.detail}` : ''}`;
+  if (code && CONNECTION_LOST.has(code)) {
+    return new SqlrevError('connection-lost', EXIT.connect, `the connection to the server was lost: ${message}`, {
+      hint: 'nothing half-done was recorded: each revision commits with its bookkeeping or not at all; run the command again', cause: err,
+    });
+  }
+  if (code === '42501') {
+    return new SqlrevError('permission-denied', EXIT.usage, `sqlrev's state schema "${schema}" cannot be used: ${message}`, {
+      hint: `the connecting role needs CREATE on the database the first time (to create schema "${schema}"), then USAGE on it and SELECT, INSERT, UPDATE, DELETE on its tables; or choose another --schema`,
+      cause: err,
+    });
+  }
+  return new SqlrevError('server-error', EXIT.sqlFailed, `the server refused sqlrev's own statement: ${message}`, { hint: e.hint, cause: err });
 }
 
 // ---------------------------------------------------------------- the lock

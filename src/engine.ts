@@ -4,7 +4,7 @@
  * (lock), read state, check checksums, plan, run — then, always, unlock and
  * close. Nothing here prints: callers pass hooks and render results.
  */
-import { connect, errorCode, acquireLock, releaseLock, lockHolder, describeHolder, type Connection, type LockHolder, type Notice } from './db.js';
+import { connect, errorCode, stateError, acquireLock, releaseLock, lockHolder, describeHolder, type Connection, type LockHolder, type Notice } from './db.js';
 import { EXIT, SqlrevError, usageError, verifyError, type Problem } from './errors.js';
 import { Graph } from './graph.js';
 import { parseHeaders } from './headers.js';
@@ -12,9 +12,9 @@ import { checkApplied, planDown, planUp, type Plan } from './plan.js';
 import { loadProject, type Project } from './project.js';
 import { isCopyFromStdin, splitSql } from './split.js';
 import { classifyStatement } from './classify.js';
-import { ensureState, readState, LATEST_STATE_VERSION, renderStatement, RESET_SESSION, type AppliedRow, type State, insertRevision, deleteRevision, logAction, updateChecksums, type RevisionRecord } from './state.js';
+import { ensureState, readState, stateUpgrades, LATEST_STATE_VERSION, renderStatement, RESET_SESSION, type AppliedRow, type State, insertRevision, deleteRevision, logAction, updateChecksums, type RevisionRecord } from './state.js';
 import { currentHeads, parseTarget, resolveUpTarget } from './target.js';
-import { Runner, stepSql, type Step, type StepOutcome } from './run.js';
+import { Runner, stepSql, type SqlFailure, type Step, type StepOutcome } from './run.js';
 import { compareApplied, driftProblems, type Drift } from './verify.js';
 import type { Revision } from './types.js';
 
@@ -254,21 +254,20 @@ function firstLine(text: string): string {
   return line.length > 60 ? line.slice(0, 57) + '…' : line;
 }
 
-/** Run `fn` holding the lock; always release it and close. */
-async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, cancelHolder: { runner?: Runner }) => Promise<T>): Promise<T> {
+/** Run `fn` holding the lock; always release it and close. Server errors become SqlrevErrors. */
+async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, runner: Runner) => Promise<T>): Promise<T> {
   const hooks = options.hooks ?? {};
   const session = await openSession(options);
-  const holder: { runner?: Runner } = {};
-  // The lock wait is cancelled through the same runner as the statements later.
-  holder.runner = new Runner(session.conn.sql, options.schema);
-  const onAbort = () => holder.runner?.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+  // One runner for the lock wait and the statements: Ctrl-C cancels either.
+  const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning);
+  const onAbort = () => runner.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let locked = false;
   try {
     try {
       await acquireLock(session.conn.sql, options.schema, options.lockTimeout ?? 300, (h) => {
         hooks.info?.(`waiting for the lock on schema "${options.schema}": ${h ? `held by ${describeHolder(h)}` : 'held by another session'}`);
-      }, (q) => holder.runner!.track(q));
+      });
     } catch (err) {
       if (errorCode(err) === '57014' && options.signal?.aborted) throw interrupted(options.signal);
       throw err;
@@ -280,12 +279,42 @@ async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Sessio
       await ensureState(session.conn.sql, options.schema, state.version);
       state = await readState(session.conn.sql, options.schema);
     }
-    return await fn(session, state, holder);
+    return await fn(session, state, runner);
+  } catch (err) {
+    throw stateError(err, options.schema);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     if (locked) await releaseLock(session.conn.sql, options.schema).catch(() => undefined);
     await session.stop();
   }
+}
+
+/** Run `fn` on a session without the lock (reading only); always close. */
+async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
+  const session = await openSession(options);
+  try {
+    return await fn(session, await readState(session.conn.sql, options.schema));
+  } catch (err) {
+    throw stateError(err, options.schema);
+  } finally {
+    await session.stop();
+  }
+}
+
+function asFailure(err: unknown): SqlrevError {
+  return err instanceof SqlrevError ? err : new SqlrevError('sql-failed', EXIT.sqlFailed, String(err), { cause: err });
+}
+
+/** The final COMMIT of --single-transaction failed: deferred constraints of any revision are checked there. */
+function commitFailure(err: unknown, revisions: number): SqlrevError {
+  const e = err as { message?: string; detail?: string; hint?: string };
+  const code = errorCode(err);
+  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return stateError(err, '');
+  const failure: SqlFailure = new SqlrevError('sql-failed', EXIT.sqlFailed, `the final commit of --single-transaction failed, so none of the ${revisions} revision(s) was applied: ${e.message ?? String(err)} (SQLSTATE ${code})${e.detail ? `\ndetail: ${e.detail}` : ''}`, {
+    hint: e.hint ?? 'deferred constraints are checked at commit: the detail names the rows involved', cause: err,
+  });
+  failure.sqlstate = code;
+  return failure;
 }
 
 function interrupted(signal: AbortSignal): SqlrevError {
@@ -313,7 +342,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const project = await loadSound(options.dir);
   const readOnly = Boolean(options.dryRun || options.sql);
 
-  const plan = async (session: Session, state: State, holder: { runner?: Runner }): Promise<RunResult> => {
+  const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {
     const graph = graphWithState(project, state.rows);
     checkState(graph, state);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
@@ -326,12 +355,10 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     });
     const base = { direction, target, dryRun: readOnly, database: session.conn.where };
     if (options.sql) return { ...base, steps: steps.map((s) => report(s, 'planned')), sql: renderScript(options.schema, steps, Boolean(options.singleTransaction), state.version) };
-    if (options.dryRun) return { ...base, steps: steps.map((s) => report(s, 'planned')) };
-
-    const runner = holder.runner ?? new Runner(session.conn.sql, options.schema);
-    holder.runner = runner;
+    if (options.dryRun || !runner) return { ...base, steps: steps.map((s) => report(s, 'planned')) };
     const reports = steps.map((s) => report(s, 'not-run'));
     let current = -1;
+    let committing = false;
     try {
       if (options.singleTransaction) await session.conn.sql.unsafe('begin').simple();
       for (const [i, step] of steps.entries()) {
@@ -344,39 +371,44 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
         reports[i] = report(step, 'done', outcome.durationMs);
         hooks.stepDone?.(i + 1, steps.length, outcome);
       }
-      if (options.singleTransaction) await session.conn.sql.unsafe('commit').simple();
-    } catch (err) {
       if (options.singleTransaction) {
-        await runner.rollback();
-        for (const r of reports) if (r.status === 'done') r.status = 'not-run';
+        committing = true;
+        await session.conn.sql.unsafe('commit').simple();
       }
-      if (current >= 0) reports[current].status = 'failed';
-      const failure = err instanceof SqlrevError ? err : new SqlrevError('sql-failed', EXIT.sqlFailed, String(err));
-      // Autocommit steps log their own failure (with the statements that ran).
-      const step = steps[current];
-      if (step && (step.transactional || options.singleTransaction)) await runner.logFailure(step, failure);
+    } catch (err) {
+      let failure: SqlrevError;
+      if (options.singleTransaction) {
+        // A failing COMMIT has ended the transaction already; otherwise end it here.
+        if (!committing) await runner.rollback();
+        for (const r of reports) if (r.status === 'done') r.status = 'not-run';
+        failure = committing ? commitFailure(err, steps.length) : asFailure(err);
+        if (!committing) reports[current].status = 'failed';
+        await runner.logFailure(committing ? undefined : steps[current], failure);
+      } else {
+        failure = asFailure(err);
+        if (current >= 0) reports[current].status = 'failed';
+        // Autocommit steps log their own failure (with the statements that ran).
+        const step = steps[current];
+        if (step?.transactional) await runner.logFailure(step, failure);
+      }
       (failure as SqlrevError & { result?: RunResult }).result = { ...base, steps: reports };
       throw failure;
     }
     return { ...base, steps: reports };
   };
 
-  if (readOnly) {
-    const session = await openSession(options);
-    try {
-      const state = await readState(session.conn.sql, options.schema);
-      return await plan(session, state, {});
-    } finally {
-      await session.stop();
-    }
-  }
+  if (readOnly) return withReadSession(options, (session, state) => plan(session, state));
   return withLockedSession(options, plan);
 }
 
 /** The exact SQL a run would send, bookkeeping included, as a psql script. */
 function renderScript(schema: string, steps: readonly Step[], single: boolean, stateVersion: number): string {
   const out: string[] = [];
-  if (stateVersion === 0) out.push(`-- (the state schema "${schema}" does not exist yet: sqlrev creates it first from sql/state/)`);
+  const upgrades = stateUpgrades(schema, stateVersion);
+  if (upgrades.length) {
+    out.push(`-- sqlrev's state schema "${schema}" is created or upgraded first (sql/state/)`);
+    for (const u of upgrades) out.push('begin;', u.sql.trim(), 'commit;');
+  }
   if (single) out.push('begin;');
   for (const step of steps) {
     const { statements, bookkeeping } = stepSql(schema, step);
@@ -406,7 +438,7 @@ export async function stamp(given: DbOptions & { target: string; skipVerify?: bo
   const hooks = options.hooks ?? {};
   const expr = parseTarget(options.target);
   const project = await loadSound(options.dir);
-  return withLockedSession(options, async (session, state) => {
+  return withLockedSession(options, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
     const applied = new Set(state.rows.keys());
@@ -428,7 +460,7 @@ export async function stamp(given: DbOptions & { target: string; skipVerify?: bo
       ...removed.flatMap((id) => [deleteRevision(options.schema, id), logAction(options.schema, 'stamp', id, { applied: false })]),
       ...added.flatMap((id) => [insertRevision(options.schema, recordOf(project.revisions.get(id)!), 'stamp'), logAction(options.schema, 'stamp', id, { applied: true })]),
     ];
-    await new Runner(session.conn.sql, options.schema).inTransaction([], statements);
+    await runner.inTransaction([], statements);
     return { target: options.target, added, removed };
   });
 }
@@ -443,7 +475,7 @@ export async function rehash(given: DbOptions & { revision: string }): Promise<R
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const project = await loadSound(options.dir);
-  return withLockedSession(options, async (session, state) => {
+  return withLockedSession(options, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     const id = graph.resolve(options.revision);
     const row = state.rows.get(id);
@@ -456,7 +488,7 @@ export async function rehash(given: DbOptions & { revision: string }): Promise<R
     if (hooks.confirm && !(await hooks.confirm(`accept the edit of ${changed.map((c) => `${c.which} file`).join(' and ')} of ${id} as if it had been applied this way?`))) {
       throw usageError('cancelled', 'rehash cancelled; nothing was changed');
     }
-    await new Runner(session.conn.sql, options.schema).inTransaction([], [
+    await runner.inTransaction([], [
       updateChecksums(options.schema, recordOf(rev)),
       logAction(options.schema, 'rehash', id, { changed: changed.map(({ which, from, to }) => ({ which, from, to })) }),
     ]);
@@ -489,9 +521,7 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
     pending: [...project.graph.order], edited: [], missing: [], problems: project.problems,
   };
   if (options.offline) return base;
-  const session = await openSession(options);
-  try {
-    const state = await readState(session.conn.sql, options.schema);
+  return withReadSession(options, async (session, state) => {
     const graph = graphWithState(project, state.rows);
     const applied = new Set(state.rows.keys());
     const drift = compareApplied(state.rows.values(), project.revisions);
@@ -508,9 +538,7 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
       problems: [...project.problems, ...checkApplied(graph, applied), ...driftProblems(drift, state.rows)],
       lock: { held: Boolean(holder), holder },
     };
-  } finally {
-    await session.stop();
-  }
+  });
 }
 
 export interface ShowResult {
@@ -530,16 +558,7 @@ export interface ShowResult {
 export async function show(given: DbOptions & { revision: string; offline?: boolean }): Promise<ShowResult> {
   const options = withDefaults(given);
   const project = await loadProject(options.dir);
-  let rows = new Map<string, AppliedRow>();
-  let session: Session | undefined;
-  try {
-    if (!options.offline) {
-      session = await openSession(options);
-      rows = (await readState(session.conn.sql, options.schema)).rows;
-    }
-  } finally {
-    await session?.stop();
-  }
+  const rows = options.offline ? new Map<string, AppliedRow>() : await withReadSession(options, async (_, state) => state.rows);
   const graph = graphWithState(project, rows);
   const id = graph.resolve(options.revision);
   const rev = project.revisions.get(id);
@@ -566,9 +585,7 @@ export async function show(given: DbOptions & { revision: string; offline?: bool
 /** verify's database part: checksums of applied revisions, missing files, a closed applied set. */
 export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string }> {
   const options = withDefaults(given);
-  const session = await openSession(options);
-  try {
-    const state = await readState(session.conn.sql, options.schema);
+  return withReadSession(options, async (session, state) => {
     const graph = graphWithState(project, state.rows);
     const drift = compareApplied(state.rows.values(), project.revisions);
     return {
@@ -576,7 +593,5 @@ export async function verifyDatabase(given: DbOptions, project: Project): Promis
       applied: state.rows.size,
       database: session.conn.where,
     };
-  } finally {
-    await session.stop();
-  }
+  });
 }

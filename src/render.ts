@@ -110,6 +110,9 @@ export function reportError(out: Output, err: SqlrevError): number {
     reportProblems(out, err.problems);
     const where = err.file ? `${err.file}${err.line ? `:${err.line}` : ''}: ` : '';
     out.error(`${out.c.red('error:')} ${where}${err.message}`);
+    if (err.candidates.length && !err.candidates.every((c) => err.message.includes(c))) {
+      out.error(`  ${out.c.dim('candidates:')} ${err.candidates.slice(0, 20).join(', ')}${err.candidates.length > 20 ? `, … (${err.candidates.length} in all)` : ''}`);
+    }
     if (err.hint) out.error(`  ${out.c.dim('hint:')} ${err.hint}`);
   }
   return err.exitCode;

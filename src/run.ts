@@ -44,38 +44,38 @@ export function stepSql(schema: string, step: Step): StepSql {
   return { statements, bookkeeping };
 }
 
-type Pending = { cancel(): void } & Promise<unknown>;
-
 /** Runs steps on one connection; `cancel()` interrupts whatever is running. */
 export class Runner {
-  private pending: Pending[] = [];
   private cancelled: 'SIGINT' | 'SIGTERM' | undefined;
-  constructor(private readonly sql: Sql, private readonly schema: string) {}
 
-  /** Cancel what is running (a cancel request to the server); the caller's transaction then rolls back. */
+  constructor(private readonly sql: Sql, private readonly schema: string, private readonly cancelRunning: () => Promise<void> = async () => undefined) {}
+
+  /**
+   * Cancel what is running: one cancel request to the server, which stops the
+   * statement in progress (and so the transaction around it). Queries queued
+   * behind it are not cancelled one by one: the server refuses them as part of
+   * an aborted transaction, and the pipeline's COMMIT becomes a rollback.
+   */
   cancel(reason: 'SIGINT' | 'SIGTERM' = 'SIGINT'): void {
     this.cancelled = reason;
-    for (const q of this.pending) q.cancel();
+    void this.cancelRunning().catch(() => undefined);
   }
 
-  /** Remember a query so that cancel() reaches it. */
-  track<T>(q: T): T {
-    this.pending.push(q as unknown as Pending);
-    return q;
+  get interrupted(): boolean {
+    return this.cancelled !== undefined;
   }
 
   /** One revision in its own transaction. */
   async runTransactional(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements, bookkeeping } = stepSql(this.schema, step);
-    const queries: Pending[] = [this.track(this.sql.unsafe('begin').simple() as unknown as Pending)];
-    for (const s of statements) queries.push(this.track(this.sql.unsafe(s.text).simple() as unknown as Pending));
-    queries.push(this.track(this.sql.unsafe(RESET_SESSION).simple() as unknown as Pending));
-    for (const b of bookkeeping) queries.push(this.track(send(this.sql, b) as unknown as Pending));
-    const commit = this.track(this.sql.unsafe('commit').simple() as unknown as Pending);
+    const queries: Promise<unknown>[] = [this.sql.unsafe('begin').simple()];
+    for (const s of statements) queries.push(this.sql.unsafe(s.text).simple());
+    queries.push(this.sql.unsafe(RESET_SESSION).simple());
+    for (const b of bookkeeping) queries.push(send(this.sql, b));
+    const commit = this.sql.unsafe('commit').simple();
     queries.push(commit);
     const settled = await Promise.allSettled(queries);
-    this.pending = [];
     const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
     if (failedAt === -1 && settled.every((r) => r.status === 'fulfilled')) {
       return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
@@ -96,11 +96,9 @@ export class Runner {
     const ran: SqlStatement[] = [];
     for (const s of statements) {
       try {
-        await this.track(this.sql.unsafe(s.text).simple() as unknown as Pending);
-        this.pending = [];
-      } catch (err) {
-        this.pending = [];
-        const failure = this.failure(err, step, s, undefined, ran);
+        await this.sql.unsafe(s.text).simple();
+          } catch (err) {
+            const failure = this.failure(err, step, s, undefined, ran);
         await this.logFailure(step, failure, ran, s);
         throw failure;
       }
@@ -118,9 +116,8 @@ export class Runner {
   async runInOuterTransaction(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements } = stepSql(this.schema, step);
-    const queries = statements.map((s) => this.track(this.sql.unsafe(s.text).simple() as unknown as Pending));
+    const queries = statements.map((s) => this.sql.unsafe(s.text).simple());
     const settled = await Promise.allSettled(queries);
-    this.pending = [];
     const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
     if (failedAt !== -1) throw this.failure((settled[failedAt] as PromiseRejectedResult).reason, step, statements[failedAt]);
     const durationMs = performance.now() - started;
@@ -153,25 +150,30 @@ export class Runner {
   }
 
   /** Record a failure in the log, in its own transaction; a broken connection only loses the log row. */
-  async logFailure(step: Step, failure: SqlrevError, ran: SqlStatement[] = [], at?: SqlStatement): Promise<void> {
+  async logFailure(step: Step | undefined, failure: SqlrevError, ran: SqlStatement[] = [], at?: SqlStatement): Promise<void> {
     const detail = {
-      direction: step.direction,
-      file: step.file,
+      direction: step?.direction ?? null,
+      file: step?.file ?? null,
       line: failure.line ?? null,
       error: failure.message,
       sqlstate: (failure as SqlFailure).sqlstate ?? null,
-      transactional: step.transactional,
+      transactional: step?.transactional ?? true,
       statements_run: ran.map((s) => ({ line: s.line })),
       failed_statement_line: at?.line ?? null,
     };
     try {
-      await this.inTransaction([RESET_SESSION], [logAction(this.schema, 'failed', step.id, detail)]);
+      await this.inTransaction([RESET_SESSION], [logAction(this.schema, 'failed', step?.id ?? null, detail)]);
     } catch { /* nothing more can be done; the error itself is reported */ }
   }
 
   private failure(err: unknown, step: Step, statement: SqlStatement | undefined, context?: string, ran?: SqlStatement[]): SqlrevError {
     if (errorCode(err) === '57014' && this.cancelled) {
-      return new SqlrevError('interrupted', this.cancelled === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, `interrupted while running ${step.direction} of ${step.id}; its transaction was rolled back`, { revision: step.id, file: step.file });
+      const done = ran === undefined
+        ? 'its transaction was rolled back'
+        : ran.length
+          ? `it runs outside a transaction: ${ran.length} statement(s) before the interrupted one already ran and stay done (lines ${ran.map((s) => s.line).join(', ')}); the revision is not recorded, so the next run starts it again — its statements should be safe to repeat`
+          : 'it runs outside a transaction; no statement of it had completed, and it is not recorded';
+      return new SqlrevError('interrupted', this.cancelled === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, `interrupted while running ${step.direction} of ${step.id}; ${done}`, { revision: step.id, file: step.file, line: statement?.line });
     }
     return sqlFailure(err, step, statement, context, ran);
   }

@@ -92,16 +92,25 @@ export async function readState(sql: Sql, schema: string): Promise<State> {
 }
 
 /**
+ * The SQL that brings the state schema from `current` to the latest version:
+ * one script per state file, each to run in its own transaction.
+ */
+export function stateUpgrades(schema: string, current: number, files: [number, string][] = stateFiles()): { version: number; sql: string }[] {
+  return files.filter(([v]) => v > current).map(([v, text]) => ({
+    version: v,
+    sql: stateSql(text, schema) + (v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`),
+  }));
+}
+
+/**
  * Install or upgrade the state schema to the latest version, one file per
  * transaction. Runs under the advisory lock, so concurrent runners cannot race.
  */
 export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles()): Promise<number> {
   let version = current;
-  for (const [v, text] of files) {
-    if (v <= version) continue;
-    const bump = v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`;
-    await sql.unsafe(`begin;\n${stateSql(text, schema)}${bump}\ncommit;`).simple();
-    version = v;
+  for (const upgrade of stateUpgrades(schema, current, files)) {
+    await sql.unsafe(`begin;\n${upgrade.sql}\ncommit;`).simple();
+    version = upgrade.version;
   }
   return version;
 }
@@ -163,9 +172,13 @@ values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${duration})`,
   };
 }
 
-/** Run a statement on the connection (extended protocol, so pipelined with its neighbours). */
+/**
+ * Run a statement on the connection (extended protocol, so pipelined with its
+ * neighbours). Prepared: the bookkeeping texts repeat, so after the first
+ * revision the server needs no describe round trip for them.
+ */
 export function send(sql: Sql, s: Statement) {
-  return sql.unsafe(s.text, s.params as never[]);
+  return sql.unsafe(s.text, s.params as never[], { prepare: true });
 }
 
 /** The statement with its parameters written as literals, for `--sql` output that psql can run. */

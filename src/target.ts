@@ -231,7 +231,7 @@ function nextSteps(graph: Graph, applied: ReadonlySet<string>, n: number, text: 
   for (let k = 1; k <= n; k++) {
     if (ready.size === 0) {
       const pending = taken.length;
-      throw usageError('beyond-pending', `\`${text}\` goes beyond what is pending: ${pending ? `only ${pending} revision(s) are pending` : 'nothing is pending'}`, {
+      throw usageError('beyond-pending', `\`${text}\` goes beyond what is pending: ${pending ? `only ${pending} revision(s) are pending: ${taken.join(', ')}` : 'nothing is pending'}`, {
         candidates: taken,
         hint: pending
           ? `Type \`migrate up +${pending}\` or \`migrate up heads\` to apply everything pending.`
