@@ -75,14 +75,12 @@ function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     process.stderr.write(`\n${name}: cancelling the running statement and rolling back…\n`);
     controller.abort(name);
   };
-  const int = onSignal('SIGINT');
-  const term = onSignal('SIGTERM');
-  process.on('SIGINT', int);
-  process.on('SIGTERM', term);
-  return fn(controller.signal).finally(() => {
-    process.off('SIGINT', int);
-    process.off('SIGTERM', term);
-  });
+  // The handlers stay until the process ends: a second signal while sqlrev is
+  // cleaning up (rolling back, releasing the lock) must still exit at once with
+  // the documented code, not by Node's default signal death.
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  return fn(controller.signal);
 }
 
 function renderRun(ctx: Context, result: RunResult): void {

@@ -169,10 +169,6 @@ export function recordOf(rev: Revision): RevisionRecord {
   };
 }
 
-function recordOfRow(row: AppliedRow): RevisionRecord {
-  return { ...row };
-}
-
 /** What a down file says about itself, read from its text (stored or on disk). */
 function downFacts(text: string, file: string): { transactional: boolean; irreversible?: string } {
   const h = parseHeaders(text, file).headers;
@@ -190,7 +186,7 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
     const row = state.rows.get(id)!;
     if (rev) return { id, direction: 'down', file: rev.down.path, text: rev.down.text, transactional: rev.down.transactional, record: recordOf(rev) };
     const facts = downFacts(row.downText, row.downPath ?? id);
-    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: recordOfRow(row) };
+    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
   });
 }
 

@@ -22,10 +22,10 @@ export interface Statement {
 }
 export type Param = string | number | null | readonly string[];
 
-/** One applied revision as stored. */
-export interface AppliedRow {
+/** What is recorded for a revision: its identity and both file texts with their checksums. */
+export interface RevisionRecord {
   id: string;
-  parents: string[];
+  parents: readonly string[];
   message: string;
   upChecksum: string;
   downChecksum: string;
@@ -33,6 +33,11 @@ export interface AppliedRow {
   downText: string;
   upPath: string | null;
   downPath: string | null;
+}
+
+/** One applied revision as stored. */
+export interface AppliedRow extends RevisionRecord {
+  parents: string[];
   appliedAt: Date;
   appliedBy: string;
   appliedHow: 'up' | 'stamp';
@@ -117,17 +122,6 @@ export async function ensureState(sql: Sql, schema: string, current: number, fil
 
 // ---------------------------------------------------------------- bookkeeping
 
-export interface RevisionRecord {
-  id: string;
-  parents: readonly string[];
-  message: string;
-  upChecksum: string;
-  downChecksum: string;
-  upText: string;
-  downText: string;
-  upPath: string | null;
-  downPath: string | null;
-}
 
 /** Session settings a revision may change (SET search_path, SET ROLE) are reset before bookkeeping. */
 export const RESET_SESSION = 'reset session authorization; reset role; reset all';

@@ -17,6 +17,7 @@ import { lockKey } from '../src/db.js';
 import { tempProject } from './support/folder.js';
 import { createDatabase, query, withDatabase, type TestDatabase } from './support/pg.js';
 import { runMigrate, startMigrate, until, type Migrator } from './support/process.js';
+import { appliedIds } from './support/db-assert.js';
 
 const LOCK_CLASS = 0x73716c72; // "sqlr": sqlrev's first advisory-lock key
 const SCHEMA = 'sqlrev';
@@ -43,13 +44,6 @@ function chain(n: number, body: (k: number) => string = () => ''): Record<string
 }
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1).padStart(4, '0'));
-
-/** The applied revision ids, sorted; none when the state schema does not exist yet. */
-async function appliedIds(url: string): Promise<string[]> {
-  const [exists] = await query(url, `select to_regclass('${SCHEMA}.revisions') is not null as ok`);
-  if (!exists.ok) return [];
-  return (await query(url, `select id from ${SCHEMA}.revisions order by id`)).map((r) => String(r.id));
-}
 
 interface LogRow { seq: number; action: string; revision: string | null }
 async function logRows(url: string): Promise<LogRow[]> {

@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { migrate, type CliResult } from './support/cli.js';
 import { tempProject } from './support/folder.js';
 import { adminUrl, createDatabase, query, withDatabase } from './support/pg.js';
+import { appliedIds, exits, tables } from './support/db-assert.js';
 
 const t = suite('engine run');
 
@@ -46,25 +47,6 @@ async function scene(files: Record<string, string>, fn: (s: Scene) => Promise<vo
   } finally {
     p.cleanup();
   }
-}
-
-/** Asserts the exit code, showing what the command printed when it differs. */
-function exits(r: CliResult, code: number, what = ''): void {
-  assert.is(r.code, code, `${what} exit ${r.code}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-}
-
-/** Ids recorded in sqlrev.revisions, sorted; [] when the state schema does not exist. */
-async function appliedIds(url: string): Promise<string[]> {
-  const [{ exists }] = await query(url, `select to_regclass('sqlrev.revisions') is not null as exists`);
-  if (!exists) return [];
-  return (await query(url, 'select id from sqlrev.revisions order by id')).map((r) => r.id);
-}
-
-/** Tables in public, sorted. */
-async function tables(url: string): Promise<string[]> {
-  const rows = await query(url, `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relkind = 'r' order by 1`);
-  return rows.map((r) => r.relname);
 }
 
 /** The recorded revisions and the t_<id> tables both equal `ids`. */
