@@ -13,6 +13,7 @@ import { loadProject, type Project } from './project.js';
 import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
 import { VERSION } from './version.js';
 import { registerDbCommands, verifyWithDatabase } from './cli-db.js';
+import { compareWithBase, filesAtRef } from './base.js';
 import { describeTarget, redactUrl } from './redact.js';
 
 export interface GlobalFlags {
@@ -43,7 +44,7 @@ export function last(value: unknown): string | undefined {
 /** Options whose values are text even when they look like numbers. */
 const TEXT_OPTIONS: Record<string, string[]> = {
   db: ['--db'], dir: ['--dir'], schema: ['--schema'], config: ['--config'], format: ['--format'],
-  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'],
+  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'], base: ['--base'],
 };
 
 /**
@@ -211,20 +212,30 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
 
   cli
     .command('verify', 'CI check: files, headers and graph; with a database, the checksums of applied revisions (exit 3 on any problem)')
-    .option('--wait <seconds>', 'Wait up to this long for the database to accept connections')
+    .option('--wait <seconds>', 'Wait up to this long for the database to accept connections', STRING)
+    .option('--base <ref>', 'Also refuse edits and deletions of revisions that exist at this git revision (e.g. origin/main)', STRING)
     .example('migrate verify')
+    .example('migrate verify --base origin/main --format github')
     .example('migrate verify --format github')
     .example('migrate verify --json')
     .action(run(async (ctx) => {
       const project = await loadChecked(ctx);
+      const baseRef = last(ctx.flags.base);
+      const base = baseRef === undefined ? undefined : compareWithBase(await filesAtRef(baseRef, ctx.config.dir), project);
       const db = ctx.config.dbConfigured ? await verifyWithDatabase(ctx, project) : undefined;
-      const problems = [...project.problems, ...(db?.problems ?? [])];
+      const problems = [...project.problems, ...(base?.problems ?? []), ...(db?.problems ?? [])];
       if (ctx.out.format === 'json') {
-        ctx.out.json({ ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads, database: db ? { url: db.database, applied: db.applied } : null, problems });
+        ctx.out.json({
+          ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads,
+          database: db ? { url: db.database, applied: db.applied } : null,
+          base: base ? { ref: baseRef, changes: base.changes } : null,
+          problems,
+        });
       } else {
         reportProblems(ctx.out, problems);
+        for (const change of base?.changes ?? []) if (change.diff) ctx.out.error(change.diff);
         if (problems.length === 0) {
-          ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}${db ? `; ${db.applied} applied in ${db.database}, checksums match` : ' (no database configured: files and graph only)'}`);
+          ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}${base ? `; unchanged since ${baseRef}` : ''}${db ? `; ${db.applied} applied in ${db.database}, checksums match` : ' (no database configured: files and graph only)'}`);
         } else {
           ctx.out.error(`${problems.length} problem(s) in ${ctx.config.dir}`);
         }
