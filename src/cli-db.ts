@@ -14,7 +14,7 @@ import type { Output } from './render.js';
 /** The engine (and with it the PostgreSQL driver) loads only for commands that use a database. */
 const engine = () => import('./engine.js');
 
-type DbFlags = GlobalFlags & { wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
+type DbFlags = GlobalFlags & { backup?: string; wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
 
 function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOptions {
   const wait = last(flags.wait);
@@ -112,6 +112,7 @@ const RUN_OPTIONS: [string, string][] = [
   ['--sql', 'Print the exact SQL that would run, bookkeeping included, and change nothing'],
   ['--single-transaction', 'Run the whole plan in one transaction: all or nothing'],
   ['--skip-verify', 'Run even if applied files were edited (emergencies only)'],
+  ['--backup <dir>', 'Write a pg_dump of the database to DIR before applying anything'],
   ['--lock-timeout <seconds>', 'Wait this long for another runner\'s lock (default 300)'],
   ['--wait <seconds>', 'Wait up to this long for the database to accept connections'],
 ];
@@ -129,6 +130,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
       ...dbOptions(ctx, flags, signal), target: t,
       dryRun: Boolean(flags.dryRun), sql: Boolean(flags.sql),
       singleTransaction: Boolean(flags.singleTransaction), skipVerify: Boolean(flags.skipVerify),
+      backup: last(flags.backup),
       hooks: { ...dbOptions(ctx, flags).hooks, confirm: undefined },
     }).catch((err) => {
       const partial = (err as { result?: RunResult }).result;

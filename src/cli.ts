@@ -44,7 +44,7 @@ export function last(value: unknown): string | undefined {
 /** Options whose values are text even when they look like numbers. */
 const TEXT_OPTIONS: Record<string, string[]> = {
   db: ['--db'], dir: ['--dir'], schema: ['--schema'], config: ['--config'], format: ['--format'],
-  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'], base: ['--base'],
+  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'], base: ['--base'], backup: ['--backup'],
 };
 
 /**

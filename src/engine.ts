@@ -50,6 +50,8 @@ export interface RunOptions extends DbOptions {
   sql?: boolean;
   singleTransaction?: boolean;
   skipVerify?: boolean;
+  /** A folder for a pg_dump taken before anything is applied. */
+  backup?: string;
 }
 
 export interface StepReport {
@@ -69,6 +71,8 @@ export interface RunResult {
   sql?: string;
   dryRun: boolean;
   database: string;
+  /** The dump written by --backup. */
+  backupFile?: string;
 }
 
 // ---------------------------------------------------------------- shared pieces
@@ -93,6 +97,8 @@ export async function loadSound(dir: string): Promise<Project> {
 
 interface Session {
   conn: Connection;
+  /** The URL connected to (undefined: libpq PG* variables). */
+  url?: string;
   stop(): Promise<void>;
 }
 
@@ -117,6 +123,7 @@ export async function openSession(options: DbOptions): Promise<Session> {
     if (embedded) conn.where = `the embedded PostgreSQL ${conn.serverVersion} in .sqlrev/pg/`;
     return {
       conn,
+      url,
       stop: async () => {
         await conn.close().catch(() => undefined);
         await embedded?.stop();
@@ -352,6 +359,12 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     const base = { direction, target, dryRun: readOnly, database: session.conn.where };
     if (options.sql) return { ...base, steps: steps.map((s) => report(s, 'planned')), sql: renderScript(options.schema, steps, Boolean(options.singleTransaction), state.version) };
     if (options.dryRun || !runner) return { ...base, steps: steps.map((s) => report(s, 'planned')) };
+    if (options.backup && steps.length > 0) {
+      const { backup } = await import('./backup.js');
+      const backupFile = await backup(session.url, options.backup, `${direction}-${steps[0].id}`);
+      hooks.info?.(`backup written: ${backupFile}`);
+      Object.assign(base, { backupFile });
+    }
     const reports = steps.map((s) => report(s, 'not-run'));
     let current = -1;
     let committing = false;
