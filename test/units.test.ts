@@ -6,6 +6,7 @@ import { redactUrl, scrub, lockKey } from '../src/db.js';
 import { Graph } from '../src/graph.js';
 import { drawLanes, historyEntries } from '../src/history.js';
 import { quoteIdent, quoteLiteral } from '../src/quote.js';
+import { useColor } from '../src/render.js';
 import { renderStatement, stateSql } from '../src/state.js';
 import { compareApplied, firstDifferentLine } from '../src/verify.js';
 import { projectFromEntries } from '../src/project.js';
@@ -107,6 +108,15 @@ units('history lanes draw a three-way merge and a second root', () => {
     '* m',
     '* r',
   ]);
+});
+
+units('colour only on a terminal, never with NO_COLOR or --no-color', () => {
+  assert.is(useColor({ isTTY: true }, {}), true);
+  assert.is(useColor({ isTTY: false }, {}), false);
+  assert.is(useColor({ isTTY: true }, { NO_COLOR: '1' }), false);
+  assert.is(useColor({ isTTY: true }, {}, true), false);
+  assert.is(useColor({ isTTY: true }, { TERM: 'dumb' }), false);
+  assert.is(useColor({ isTTY: false }, { FORCE_COLOR: '1' }), true);
 });
 
 units.run();
