@@ -14,9 +14,9 @@ import type { Output } from './render.js';
 /** The engine (and with it the PostgreSQL driver) loads only for commands that use a database. */
 const engine = () => import('./engine.js');
 
-type DbFlags = GlobalFlags & { backup?: string; wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
+export type DbFlags = GlobalFlags & { backup?: string; wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
 
-function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOptions {
+export function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOptions {
   const wait = last(flags.wait);
   return {
     dir: ctx.config.dir,
@@ -30,7 +30,7 @@ function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOption
 }
 
 /** Progress and notices on stderr; prompts only on a terminal. */
-function hooks(out: Output, yes: boolean): Hooks {
+export function hooks(out: Output, yes: boolean): Hooks {
   const tty = Boolean(process.stderr.isTTY) && out.format !== 'json';
   let started = 0;
   let ticker: NodeJS.Timeout | undefined;
@@ -68,7 +68,7 @@ function hooks(out: Output, yes: boolean): Hooks {
 }
 
 /** Ctrl-C and SIGTERM cancel the running statement; a second signal exits at once. */
-function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     if (controller.signal.aborted) process.exit(name === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);

@@ -14,6 +14,7 @@ import { createOutput, reportError, reportProblems, type Format, type Output } f
 import { VERSION } from './version.js';
 import { registerDbCommands, verifyWithDatabase } from './cli-db.js';
 import { compareWithBase, filesAtRef } from './base.js';
+import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
 import { describeTarget, redactUrl } from './redact.js';
 
 export interface GlobalFlags {
@@ -44,7 +45,7 @@ export function last(value: unknown): string | undefined {
 /** Options whose values are text even when they look like numbers. */
 const TEXT_OPTIONS: Record<string, string[]> = {
   db: ['--db'], dir: ['--dir'], schema: ['--schema'], config: ['--config'], format: ['--format'],
-  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'], base: ['--base'], backup: ['--backup'],
+  parent: ['--parent'], id: ['--id'], message: ['-m', '--message'], lockTimeout: ['--lock-timeout'], wait: ['--wait'], base: ['--base'], backup: ['--backup'], from: ['--from'], to: ['--to'], scratchDb: ['--scratch-db'], schemaFile: ['--schema-file'],
 };
 
 /**
@@ -214,6 +215,8 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .command('verify', 'CI check: files, headers and graph; with a database, the checksums of applied revisions (exit 3 on any problem)')
     .option('--wait <seconds>', 'Wait up to this long for the database to accept connections', STRING)
     .option('--base <ref>', 'Also refuse edits and deletions of revisions that exist at this git revision (e.g. origin/main)', STRING)
+    .option('--schema-file <file>', 'Also check that FILE (from migrate dump) matches the schema the migrations build', STRING)
+    .option('--scratch-db <url>', 'With --schema-file: build in this empty database instead of creating one', STRING)
     .example('migrate verify')
     .example('migrate verify --base origin/main --format github')
     .example('migrate verify --format github')
@@ -223,17 +226,22 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       const baseRef = last(ctx.flags.base);
       const base = baseRef === undefined ? undefined : compareWithBase(await filesAtRef(baseRef, ctx.config.dir), project);
       const db = ctx.config.dbConfigured ? await verifyWithDatabase(ctx, project) : undefined;
-      const problems = [...project.problems, ...(base?.problems ?? []), ...(db?.problems ?? [])];
+      const schemaFile = last(ctx.flags.schemaFile);
+      const schemaDiff = schemaFile === undefined || project.problems.length ? undefined : await checkSchemaFileFor(ctx, schemaFile);
+      const schemaProblems = schemaDiff ? [{ file: schemaFile, code: 'schema-file-outdated', message: `${schemaFile} does not match the schema the migrations build`, hint: `regenerate it: migrate dump ${schemaFile}` }] : [];
+      const problems = [...project.problems, ...(base?.problems ?? []), ...(db?.problems ?? []), ...schemaProblems];
       if (ctx.out.format === 'json') {
         ctx.out.json({
           ok: problems.length === 0, revisions: project.graph.size, heads: project.graph.heads,
           database: db ? { url: db.database, applied: db.applied } : null,
           base: base ? { ref: baseRef, changes: base.changes } : null,
+          schemaFile: schemaFile === undefined ? null : { file: schemaFile, matches: !schemaDiff, diff: schemaDiff || null },
           problems,
         });
       } else {
         reportProblems(ctx.out, problems);
         for (const change of base?.changes ?? []) if (change.diff) ctx.out.error(change.diff);
+        if (schemaDiff) ctx.out.error(schemaDiff);
         if (problems.length === 0) {
           ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}${base ? `; unchanged since ${baseRef}` : ''}${db ? `; ${db.applied} applied in ${db.database}, checksums match` : ' (no database configured: files and graph only)'}`);
         } else {
@@ -266,6 +274,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     }));
 
   registerDbCommands(cli, run, relativeTarget);
+  registerSchemaCommands(cli, run);
   cli.help();
   cli.version(VERSION);
   return cli;

@@ -24,6 +24,8 @@ export interface Notice {
 export interface ConnectOptions {
   /** A URL; undefined means libpq PG* variables and defaults. */
   url?: string;
+  /** Connect to this database instead of the one the URL names (scratch databases). */
+  database?: string;
   /** Seconds to keep retrying while the server is not accepting connections. */
   waitSeconds?: number;
   onNotice?: (notice: Notice) => void;
@@ -57,7 +59,7 @@ const TRANSIENT = new Set(['57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 
 /** Open the connection, retrying transient failures for up to `waitSeconds`. */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  const where = describeTarget(options.url);
+  const where = describeTarget(options.url, process.env, options.database);
   const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
   for (let attempt = 1; ; attempt++) {
     const sql = open(options);
@@ -101,6 +103,7 @@ function open(options: ConnectOptions): Sql {
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
+    ...(options.database ? { database: options.database } : {}),
   } as const;
   return (options.url ? postgres(options.url, config) : postgres(config)) as unknown as Sql;
 }

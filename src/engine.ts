@@ -36,6 +36,8 @@ export interface DbOptions {
   schema?: string;
   /** URL, `embedded`, or undefined for libpq PG* variables. */
   db?: string;
+  /** Another database on the same server (scratch databases of `migrate test`). */
+  database?: string;
   lockTimeout?: number;
   wait?: number;
   hooks?: Hooks;
@@ -102,35 +104,57 @@ interface Session {
   stop(): Promise<void>;
 }
 
+/** The embedded server, shared by the sessions of this process and stopped with the last. */
+let embedded: { server: Promise<{ url: string; stop(): Promise<void> }>; users: number } | undefined;
+
+async function useEmbedded(hooks: Hooks): Promise<{ url: string; release(): Promise<void> }> {
+  if (!embedded) {
+    hooks.info?.('starting the embedded PostgreSQL (data in .sqlrev/pg/)');
+    embedded = { server: import('./embedded.js').then((m) => m.startEmbedded({ dataDir: '.sqlrev/pg' })), users: 0 };
+  }
+  const shared = embedded;
+  shared.users++;
+  const release = async () => {
+    if (--shared.users > 0) return;
+    if (embedded === shared) embedded = undefined;
+    await (await shared.server).stop();
+  };
+  try {
+    return { url: (await shared.server).url, release };
+  } catch (err) {
+    shared.users--;
+    if (embedded === shared) embedded = undefined;
+    throw err;
+  }
+}
+
 /** Connect to the configured database (starting the embedded one for `embedded`). */
 export async function openSession(options: DbOptions): Promise<Session> {
   const hooks = options.hooks ?? {};
   let url = options.db;
-  let embedded: { stop(): Promise<void> } | undefined;
+  let server: { release(): Promise<void> } | undefined;
   if (url === 'embedded') {
-    const { startEmbedded } = await import('./embedded.js');
-    hooks.info?.('starting the embedded PostgreSQL (data in .sqlrev/pg/)');
-    const server = await startEmbedded({ dataDir: '.sqlrev/pg' });
-    url = server.url;
-    embedded = server;
+    const e = await useEmbedded(hooks);
+    url = e.url;
+    server = e;
   }
   try {
     const conn = await connect({
-      url, waitSeconds: options.wait,
+      url, database: options.database, waitSeconds: options.wait,
       onNotice: (n) => hooks.notice?.(n),
       onWait: (m) => hooks.info?.(m),
     });
-    if (embedded) conn.where = `the embedded PostgreSQL ${conn.serverVersion} in .sqlrev/pg/`;
+    if (server) conn.where = `the embedded PostgreSQL ${conn.serverVersion} in .sqlrev/pg/${options.database ? ` (database ${options.database})` : ''}`;
     return {
       conn,
       url,
       stop: async () => {
         await conn.close().catch(() => undefined);
-        await embedded?.stop();
+        await server?.release();
       },
     };
   } catch (err) {
-    await embedded?.stop();
+    await server?.release();
     throw err;
   }
 }
@@ -177,7 +201,7 @@ export function recordOf(rev: Revision): RevisionRecord {
 }
 
 /** What a down file says about itself, read from its text (stored or on disk). */
-function downFacts(text: string, file: string): { transactional: boolean; irreversible?: string } {
+export function headerFacts(text: string, file: string): { transactional: boolean; irreversible?: string } {
   const h = parseHeaders(text, file).headers;
   const irreversible = h.get('irreversible')?.value;
   return { transactional: h.get('transaction')?.value.toLowerCase() !== 'false', irreversible: irreversible === undefined ? undefined : irreversible || 'no reason given' };
@@ -192,7 +216,7 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
     }
     const row = state.rows.get(id)!;
     if (rev) return { id, direction: 'down', file: rev.down.path, text: rev.down.text, transactional: rev.down.transactional, record: recordOf(rev) };
-    const facts = downFacts(row.downText, row.downPath ?? id);
+    const facts = headerFacts(row.downText, row.downPath ?? id);
     return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
   });
 }
@@ -207,7 +231,7 @@ export function precheck(steps: readonly Step[], singleTransaction: boolean): vo
   const problems: Problem[] = [];
   for (const step of steps) {
     if (step.direction === 'down') {
-      const facts = downFacts(step.text, step.file);
+      const facts = headerFacts(step.text, step.file);
       if (facts.irreversible !== undefined) {
         throw usageError('irreversible', `revision ${step.id} is irreversible (${facts.irreversible}); down would have to cross it, so nothing was done`, {
           file: step.file, revision: step.id, hint: 'choose a target after this revision, or restore from a backup',
@@ -293,7 +317,7 @@ async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Sessio
 }
 
 /** Run `fn` on a session without the lock (reading only); always close. */
-async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
+export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
   const session = await openSession(options);
   try {
     return await fn(session, await readState(session.conn.sql, options.schema));

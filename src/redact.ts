@@ -32,8 +32,17 @@ export function scrub(message: string, url: string | undefined, env: NodeJS.Proc
   return out;
 }
 
-export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (url) return redactUrl(url);
+export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv = process.env, database?: string): string {
+  if (url) {
+    if (!database) return redactUrl(url);
+    try {
+      const u = new URL(url);
+      u.pathname = '/' + encodeURIComponent(database);
+      return redactUrl(u.toString());
+    } catch {
+      return `${redactUrl(url)} (database ${database})`;
+    }
+  }
   const host = env.PGHOST ?? 'localhost';
-  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
+  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${database ?? env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
 }
