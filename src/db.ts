@@ -72,7 +72,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         user: String(info.user),
         database: String(info.database),
         cancelRunning: async () => {
-          const other = open({ ...options, onNotice: undefined });
+          // Through the database the URL names, not a scratch database that may be being dropped.
+          const other = open({ ...options, database: undefined, onNotice: undefined });
           try {
             await other`select pg_cancel_backend(${pid})`;
           } finally {

@@ -53,7 +53,9 @@ export async function createScratch(base: DbOptions, scratchUrl?: string): Promi
       try {
         // WITH (FORCE) (PostgreSQL 13+) ends sessions a cancelled run may have left.
         const force = admin.conn.serverVersion >= 13 ? ' with (force)' : '';
-        await admin.conn.sql.unsafe(`drop database if exists ${quoteIdent(name)}${force}`);
+        const drop = () => admin.conn.sql.unsafe(`drop database if exists ${quoteIdent(name)}${force}`);
+        // A session of the cancelled run may still be on its way out: one retry.
+        await drop().catch((err) => (errorCode(err) === '55006' ? drop() : Promise.reject(err)));
       } finally {
         await admin.stop();
       }
