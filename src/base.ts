@@ -76,9 +76,15 @@ export function compareWithBase(base: FileEntry[], project: Project): { changes:
   for (const old of then) {
     const now = project.revisions.get(old.id);
     if (!now) {
+      // The revision may be gone, or only unusable now (a file deleted, a header broken): say which.
+      const own = project.problems.filter((p) => p.revision === old.id).map((p) => p.code);
+      const what = own.includes('missing-down-file') ? 'its down file was deleted'
+        : own.includes('missing-up-file') ? 'its up file was deleted'
+        : own.length ? `its files now have problems (${own.join(', ')})`
+        : 'it was deleted';
       changes.push({ revision: old.id, kind: 'deleted', file: old.up.path });
       problems.push({ file: old.up.path, line: 1, revision: old.id, code: 'deleted-since-base',
-        message: `revision ${old.id} exists on the base branch but was deleted`,
+        message: `revision ${old.id} exists on the base branch, but ${what}`,
         hint: 'revisions that may have been applied anywhere stay; to undo one, add a new revision' });
       continue;
     }

@@ -11,6 +11,19 @@ import { EXIT, SqlrevError, usageError } from './errors.js';
 import type { Project } from './project.js';
 import type { Output } from './render.js';
 
+/**
+ * Commands that change or need a database refuse to guess one: without --db,
+ * DATABASE_URL, PG* variables or `db` in sqlrev.json, libpq's defaults (the OS
+ * user's database on the local socket) would be a silent, surprising choice.
+ */
+export function needsServer(ctx: Context, command: string): void {
+  if (!ctx.config.dbConfigured) {
+    throw usageError('no-database', `migrate ${command} needs a database, and none is configured`, {
+      hint: 'pass --db URL, set DATABASE_URL or the PG* variables, add "db" to sqlrev.json, or use --db embedded',
+    });
+  }
+}
+
 /** The engine (and with it the PostgreSQL driver) loads only for commands that use a database. */
 const engine = () => import('./engine.js');
 
@@ -125,6 +138,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     return given === undefined ? relativeTarget : String(given);
   };
   const runPlan = async (direction: 'up' | 'down', ctx: Context, t: string | undefined, flags: DbFlags): Promise<number> => {
+    needsServer(ctx, direction);
     const { up, down } = await engine();
     const result = await withSignals((signal) => (direction === 'up' ? up : down)({
       ...dbOptions(ctx, flags, signal), target: t,
@@ -238,6 +252,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .example('migrate stamp head        # adopt a database that already has the schema')
     .example('migrate stamp base        # forget every applied revision')
     .action(run(async (ctx, given: unknown, flags: DbFlags) => {
+      needsServer(ctx, 'stamp');
       const t = target(given) ?? String(given);
       const { stamp } = await engine();
       const r = await withSignals((signal) => stamp({ ...dbOptions(ctx, flags, signal), target: t, skipVerify: Boolean(flags.skipVerify) }));
@@ -255,6 +270,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .option('--wait <seconds>', 'Wait up to this long for the database to accept connections', STRING)
     .example('migrate rehash 3f2a9c1b7e20')
     .action(run(async (ctx, rev: unknown, flags: DbFlags) => {
+      needsServer(ctx, 'rehash');
       const { rehash } = await engine();
       const r = await withSignals((signal) => rehash({ ...dbOptions(ctx, flags, signal), revision: String(rev) }));
       if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...r });

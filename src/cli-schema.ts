@@ -6,16 +6,10 @@
 import { writeFile } from 'node:fs/promises';
 import type { CAC } from 'cac';
 import { last, STRING, type Context, type RunCommand } from './cli.js';
-import { dbOptions, withSignals, type DbFlags } from './cli-db.js';
-import { EXIT, SqlrevError, usageError } from './errors.js';
+import { dbOptions, needsServer, withSignals, type DbFlags } from './cli-db.js';
+import { EXIT, SqlrevError } from './errors.js';
 
 type ScratchFlags = DbFlags & { scratchDb?: string; from?: string; to?: string; keep?: boolean; privileges?: boolean };
-
-function needsServer(ctx: Context, command: string): void {
-  if (!ctx.config.dbConfigured) {
-    throw usageError('no-database', `migrate ${command} needs a PostgreSQL server`, { hint: 'set DATABASE_URL or --db URL, or use --db embedded' });
-  }
-}
 
 const SCRATCH_OPTION: [string, string] = ['--scratch-db <url>', 'Use this empty database as the scratch database instead of creating one (it is not dropped)'];
 
@@ -32,7 +26,7 @@ export function registerSchemaCommands(cli: CAC, run: RunCommand): void {
       const options = dbOptions(ctx, flags);
       const shot = await withReadSession({ ...options, dir: ctx.config.dir, schema: ctx.config.schema }, (session) =>
         snapshot(session.conn.sql, { excludeSchemas: [ctx.config.schema], privileges: Boolean(flags.privileges) }));
-      if (ctx.out.format === 'json') ctx.out.json(snapshotJson(shot));
+      if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...(snapshotJson(shot) as object) });
       else ctx.out.result(shot.text.trimEnd());
       return EXIT.ok;
     }));

@@ -12,7 +12,7 @@ import { drawLanes, historyEntries } from './history.js';
 import { loadProject, type Project } from './project.js';
 import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
 import { VERSION } from './version.js';
-import { registerDbCommands, verifyWithDatabase } from './cli-db.js';
+import { dbOptions, registerDbCommands, verifyWithDatabase, type DbFlags } from './cli-db.js';
 import { compareWithBase, filesAtRef } from './base.js';
 import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
 import { describeTarget, redactUrl } from './redact.js';
@@ -116,11 +116,15 @@ function context(flags: GlobalFlags, env: NodeJS.ProcessEnv): Context {
   return { flags, config, out: { ...out, format } };
 }
 
+function dbOptionsFor(ctx: Context) {
+  return dbOptions(ctx, ctx.flags as DbFlags);
+}
+
 async function loadChecked(ctx: Context): Promise<Project> {
   return loadProject(ctx.config.dir);
 }
 
-const SOURCE_NAMES = { flag: 'a flag', env: 'the environment', file: 'sqlrev.json', default: 'the default', libpq: 'the PG* variables' } as const;
+const SOURCE_NAMES = { flag: 'a flag', env: 'the environment', file: 'the config file', default: 'the default', libpq: 'the PG* variables' } as const;
 
 /** Wraps a command's action: builds the context, maps errors to exit codes. */
 export type RunCommand = (fn: (ctx: Context, ...args: any[]) => Promise<number>) => (...args: any[]) => Promise<void>;
@@ -208,7 +212,11 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .action(run(async (ctx, options: GlobalFlags & { graph?: boolean; reverse?: boolean }) => {
       const project = await loadChecked(ctx);
       reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, project.problems);
-      return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse));
+      // With a database configured, revisions are marked applied and current.
+      const state = ctx.config.dbConfigured
+        ? await (await import('./engine.js')).readApplied({ ...dbOptionsFor(ctx), dir: ctx.config.dir }, project)
+        : undefined;
+      return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse), state);
     }));
 
   cli
@@ -241,6 +249,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       } else {
         reportProblems(ctx.out, problems);
         for (const change of base?.changes ?? []) if (change.diff) ctx.out.error(change.diff);
+        for (const edit of db?.edits ?? []) ctx.out.error(edit.diff);
         if (schemaDiff) ctx.out.error(schemaDiff);
         if (problems.length === 0) {
           ctx.out.info(`${ctx.out.c.green('ok')}: ${project.graph.size} revision(s), head${project.graph.heads.length === 1 ? '' : 's'} ${project.graph.heads.join(', ') || '(none)'}${base ? `; unchanged since ${baseRef}` : ''}${db ? `; ${db.applied} applied in ${db.database}, checksums match` : ' (no database configured: files and graph only)'}`);
@@ -265,19 +274,34 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
         lockTimeout: { value: config.lockTimeout, source: config.sources.lockTimeout },
       };
       const file = config.configFile === undefined ? null : path.relative(process.cwd(), config.configFile) || config.configFile;
-      if (ctx.out.format === 'json') ctx.out.json({ configFile: file, settings: rows });
+      if (ctx.out.format === 'json') ctx.out.json({ ok: true, configFile: file, settings: rows });
       else {
         ctx.out.result(`config file: ${file ?? '(none: no sqlrev.json here)'}`);
-        for (const [key, r] of Object.entries(rows)) ctx.out.result(`${key.padEnd(12)} ${String(r.value ?? '(none)').padEnd(40)} ${ctx.out.c.dim(`from ${SOURCE_NAMES[r.source]}`)}`);
+        for (const [key, r] of Object.entries(rows)) {
+          const source = r.source === 'file' && file ? file : SOURCE_NAMES[r.source];
+          ctx.out.result(`${key.padEnd(12)} ${String(r.value ?? '(none)').padEnd(40)} ${ctx.out.c.dim(`from ${source}`)}`);
+        }
       }
       return EXIT.ok;
     }));
 
   registerDbCommands(cli, run, relativeTarget);
   registerSchemaCommands(cli, run);
+  hideNegatedDefaults(cli);
   cli.help();
   cli.version(VERSION);
   return cli;
+}
+
+/**
+ * cac gives `--no-x` options a default of true and prints "(default: true)"
+ * in --help, which reads as if the option were on. The code only tests for
+ * an explicit false, so the default is dropped.
+ */
+function hideNegatedDefaults(cli: CAC): void {
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const option of command.options) if (option.negated) option.config.default = undefined;
+  }
 }
 
 function toList(value: unknown): string[] | undefined {
@@ -288,20 +312,24 @@ function toList(value: unknown): string[] | undefined {
 function printWritten(ctx: Context, written: { id: string; parents: string[]; up: string; down: string }): number {
   if (ctx.out.format === 'json') ctx.out.json({ ok: true, ...written });
   else {
-    ctx.out.info(`revision ${written.id} (parent${written.parents.length === 1 ? '' : 's'}: ${written.parents.join(', ') || 'base'})`);
+    ctx.out.info(`revision ${written.id} (parent${written.parents.length > 1 ? 's' : ''}: ${written.parents.join(', ') || 'base'})`);
     ctx.out.result(written.up);
     ctx.out.result(written.down);
   }
   return EXIT.ok;
 }
 
-function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean): number {
+function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean, state?: { applied: Set<string>; current: string[]; database: string }): number {
   const entries = historyEntries(project.graph, reverse);
+  const current = new Set(state?.current ?? []);
   if (ctx.out.format === 'json') {
     ctx.out.json({
+      ok: true,
+      database: state?.database ?? null,
       revisions: entries.map((e) => {
         const rev = project.revisions.get(e.id);
-        return { id: e.id, message: rev?.message ?? null, parents: e.parents, children: e.children, head: e.head, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
+        const marks = state ? { applied: state.applied.has(e.id), current: current.has(e.id) } : {};
+        return { id: e.id, message: rev?.message ?? null, parents: e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
       }),
     });
     return EXIT.ok;
@@ -311,7 +339,10 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   const lines: string[] = [];
   entries.forEach((e, i) => {
     const rev = project.revisions.get(e.id);
-    const marks = e.head ? ' ' + c.cyan('(head)') : '';
+    const marks = [
+      e.head && c.cyan('(head)'),
+      current.has(e.id) ? c.green('(current)') : state?.applied.has(e.id) && c.dim('(applied)'),
+    ].filter(Boolean).map((m) => ' ' + m).join('');
     const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
     const text = `${c.yellow(e.id)}  ${rev?.message ?? ''}${parents}${marks}`;
     if (lanes) {

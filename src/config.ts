@@ -105,25 +105,25 @@ export function readConfigFile(explicit: string | undefined, cwd = process.cwd()
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw usageError('config-invalid', `${shown} is not valid JSON: ${(err as Error).message}`, { file: shown });
+    throw usageError('config-invalid', `not valid JSON: ${(err as Error).message}`, { file: shown });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw usageError('config-invalid', `${shown} must hold a JSON object`, { file: shown });
+    throw usageError('config-invalid', 'the config file must hold a JSON object', { file: shown });
   }
   const values: ConfigFile['values'] = {};
   for (const [key, value] of Object.entries(data)) {
     if (!(FILE_KEYS as readonly string[]).includes(key)) {
-      throw usageError('config-invalid', `${shown}: unknown key "${key}"`, {
+      throw usageError('config-invalid', `unknown key "${key}"`, {
         file: shown,
         hint: `known keys: ${FILE_KEYS.filter((k) => k !== '$schema').join(', ')}`,
       });
     }
     if (key === '$schema') continue;
     if (key === 'lockTimeout') {
-      if (typeof value !== 'number') throw usageError('config-invalid', `${shown}: lockTimeout must be a number of seconds`, { file: shown });
+      if (typeof value !== 'number') throw usageError('config-invalid', 'lockTimeout must be a number of seconds', { file: shown });
       values.lockTimeout = value;
     } else {
-      if (typeof value !== 'string' || value === '') throw usageError('config-invalid', `${shown}: ${key} must be a non-empty string`, { file: shown });
+      if (typeof value !== 'string' || value === '') throw usageError('config-invalid', `${key} must be a non-empty string`, { file: shown });
       values[key as 'dir' | 'schema' | 'db'] = value;
     }
   }

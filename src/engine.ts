@@ -15,7 +15,7 @@ import { classifyStatement } from './classify.js';
 import { ensureState, readState, stateUpgrades, LATEST_STATE_VERSION, renderStatement, RESET_SESSION, type AppliedRow, type State, insertRevision, deleteRevision, logAction, updateChecksums, type RevisionRecord } from './state.js';
 import { currentHeads, parseTarget, resolveUpTarget } from './target.js';
 import { Runner, stepSql, type SqlFailure, type Step, type StepOutcome } from './run.js';
-import { compareApplied, driftProblems, type Drift } from './verify.js';
+import { compareApplied, driftProblems, type Drift, type Edit } from './verify.js';
 import type { Revision } from './types.js';
 
 export interface Hooks {
@@ -574,6 +574,15 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
   });
 }
 
+/** The applied revisions and the current heads, for history's marks. */
+export async function readApplied(given: DbOptions, project: Project): Promise<{ applied: Set<string>; current: string[]; database: string }> {
+  const options = withDefaults(given);
+  return withReadSession(options, async (session, state) => {
+    const applied = new Set(state.rows.keys());
+    return { applied, current: currentHeads(graphWithState(project, state.rows), applied), database: session.conn.where };
+  });
+}
+
 export interface ShowResult {
   id: string;
   message: string;
@@ -616,7 +625,7 @@ export async function show(given: DbOptions & { revision: string; offline?: bool
 }
 
 /** verify's database part: checksums of applied revisions, missing files, a closed applied set. */
-export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string }> {
+export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string; edits: Edit[] }> {
   const options = withDefaults(given);
   return withReadSession(options, async (session, state) => {
     const graph = graphWithState(project, state.rows);
@@ -625,6 +634,7 @@ export async function verifyDatabase(given: DbOptions, project: Project): Promis
       problems: [...checkApplied(graph, state.rows.keys()), ...driftProblems(drift, state.rows)],
       applied: state.rows.size,
       database: session.conn.where,
+      edits: drift.edited,
     };
   });
 }

@@ -42,6 +42,8 @@ export interface ErrorDetails {
   problems?: Problem[];
   /** Candidate revisions or heads the user can choose from. */
   candidates?: string[];
+  /** Further facts for --json (e.g. the server's SQLSTATE, column, detail). */
+  extra?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -54,6 +56,7 @@ export class SqlrevError extends Error {
   readonly revision?: string;
   readonly problems: Problem[];
   readonly candidates: string[];
+  readonly extra: Record<string, unknown>;
 
   constructor(code: string, exitCode: ExitCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -66,6 +69,7 @@ export class SqlrevError extends Error {
     this.revision = details.revision;
     this.problems = details.problems ?? [];
     this.candidates = details.candidates ?? [];
+    this.extra = details.extra ?? {};
   }
 
   toJSON(): Record<string, unknown> {
@@ -79,6 +83,7 @@ export class SqlrevError extends Error {
       revision: this.revision,
       candidates: this.candidates.length ? this.candidates : undefined,
       problems: this.problems.length ? this.problems : undefined,
+      ...this.extra,
     };
   }
 }

@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+
 /**
  * Keeping passwords out of everything sqlrev prints: URLs shown with `***`
  * for the password, and messages scrubbed of any password they contain.
@@ -43,6 +45,8 @@ export function describeTarget(url: string | undefined, env: NodeJS.ProcessEnv =
       return `${redactUrl(url)} (database ${database})`;
     }
   }
+  // libpq's defaults: the operating-system user, and a database of the same name.
+  const user = env.PGUSER ?? userInfo().username;
   const host = env.PGHOST ?? 'localhost';
-  return `postgres://${env.PGUSER ?? 'postgres'}@${host}:${env.PGPORT ?? 5432}/${database ?? env.PGDATABASE ?? env.PGUSER ?? 'postgres'} (from PG* variables)`;
+  return `postgres://${user}@${host}:${env.PGPORT ?? 5432}/${database ?? env.PGDATABASE ?? user} (from PG* variables)`;
 }

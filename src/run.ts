@@ -217,6 +217,7 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
     file: step.file, line, revision: step.id,
     hint: e.hint ?? (isServerError ? undefined : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
+    extra: { sqlstate: isServerError ? code : undefined, column, detail: e.detail, serverHint: e.hint, context: e.where, statementsRun: ran?.map((s) => s.line) },
     cause: err,
   }) as SqlFailure;
   failure.sqlstate = code;

@@ -39,7 +39,7 @@ base('an edited or deleted base revision fails with file, line and a diff', asyn
     assert.is(v.code, 3);
     assert.match(v.stderr, 'migrations/0002_rev.up.sql:4:');
     assert.match(v.stderr, '+select 2;');
-    assert.match(v.stderr, 'revision 0003 exists on the base branch but was deleted');
+    assert.match(v.stderr, 'revision 0003 exists on the base branch, but it was deleted');
     const j = await migrate(['verify', '--base', 'main', '--json'], { cwd: r.cwd });
     const doc = JSON.parse(j.stdout);
     assert.equal(doc.base.changes.map((c: { revision: string; kind: string }) => `${c.kind} ${c.revision}`), ['edited 0002', 'deleted 0003']);
