@@ -49,6 +49,8 @@ export interface Connection {
    * pipeline is running then fails, and the rest of its transaction with it.
    */
   cancelRunning(): Promise<void>;
+  /** Run `fn` without showing the server's notices (a cleanup ROLLBACK may warn "no transaction in progress"). */
+  quietly<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -61,8 +63,10 @@ const TRANSIENT = new Set(['57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const where = describeTarget(options.url, process.env, options.database);
   const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
+  let muted = false;
+  const heard: ConnectOptions = { ...options, onNotice: (n) => { if (!muted) options.onNotice?.(n); } };
   for (let attempt = 1; ; attempt++) {
-    const sql = open(options);
+    const sql = open(heard);
     try {
       const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`;
       const pid = Number(info.pid);
@@ -78,6 +82,14 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
             await other`select pg_cancel_backend(${pid})`;
           } finally {
             await other.end({ timeout: 1 }).catch(() => undefined);
+          }
+        },
+        quietly: async (fn) => {
+          muted = true;
+          try {
+            return await fn();
+          } finally {
+            muted = false;
           }
         },
         close: () => sql.end({ timeout: 5 }),

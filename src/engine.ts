@@ -286,7 +286,7 @@ async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Sessio
   const hooks = options.hooks ?? {};
   const session = await openSession(options);
   // One runner for the lock wait and the statements: Ctrl-C cancels either.
-  const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning);
+  const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning, session.conn.quietly);
   const onAbort = () => runner.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let locked = false;

@@ -10,7 +10,7 @@ import { EXIT, SqlrevError } from './errors.js';
 import { errorCode, type Sql } from './db.js';
 import { lineColumnAt, positionToOffset } from './position.js';
 import { splitSql, type Statement as SqlStatement } from './split.js';
-import { deleteRevision, insertRevision, logAction, RESET_SESSION, send, type RevisionRecord, type Statement } from './state.js';
+import { deleteRevision, insertRevision, logAction, renderStatement, RESET_SESSION, send, type RevisionRecord, type Statement } from './state.js';
 
 export interface Step {
   id: string;
@@ -48,7 +48,12 @@ export function stepSql(schema: string, step: Step): StepSql {
 export class Runner {
   private cancelled: 'SIGINT' | 'SIGTERM' | undefined;
 
-  constructor(private readonly sql: Sql, private readonly schema: string, private readonly cancelRunning: () => Promise<void> = async () => undefined) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly schema: string,
+    private readonly cancelRunning: () => Promise<void> = async () => undefined,
+    private readonly quietly: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+  ) {}
 
   /**
    * Cancel what is running: one cancel request to the server, which stops the
@@ -65,27 +70,82 @@ export class Runner {
     return this.cancelled !== undefined;
   }
 
-  /** One revision in its own transaction. */
+  /**
+   * One revision in its own transaction, as ONE simple-query message:
+   * BEGIN; its statements; the session reset; the bookkeeping rows (values as
+   * literals); COMMIT. One round trip, as fast as a psql script. A server
+   * error position maps back to the statement through the message layout; an
+   * error without a position is located by `diagnose`.
+   */
   async runTransactional(step: Step): Promise<StepOutcome> {
     const started = performance.now();
+    const layout = revisionMessage(this.schema, step);
+    if (!layout) return this.runPipelined(step, 'commit', started);
+    try {
+      await this.sql.unsafe(layout.message).simple();
+      return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
+    } catch (err) {
+      // The message's COMMIT never ran, or ended the transaction: roll back
+      // whatever is left, without the server's warning when nothing is.
+      await this.quietly(() => this.rollback());
+      const code = errorCode(err);
+      if (code === '57014' && this.cancelled) throw this.failure(err, step, undefined);
+      const pos = Number((err as { position?: string }).position);
+      if (Number.isFinite(pos) && pos > 0) {
+        const at = positionToOffset(layout.message, pos);
+        const part = layout.parts.find((p) => at >= p.start && at < p.end);
+        if (part?.statement) {
+          const statement = { ...part.statement, start: part.statement.start, text: part.statement.text };
+          throw this.failure(withPosition(err, at - part.start + 1, part.statement.text), step, statement);
+        }
+        throw this.failure(err, step, undefined, part ? 'while recording the revision' : undefined);
+      }
+      if (!isServerCode(code)) throw this.failure(err, step, undefined);
+      throw await this.diagnose(step, err);
+    }
+  }
+
+  /**
+   * The server gave no position (a runtime error: a constraint, a division by
+   * zero): run the revision again statement by statement, pipelined, in a
+   * transaction that is always rolled back, to learn which statement fails.
+   */
+  private async diagnose(step: Step, original: unknown): Promise<SqlrevError> {
+    try {
+      await this.runPipelined(step, 'rollback', performance.now());
+    } catch (located) {
+      return located as SqlrevError;
+    }
+    return this.failure(original, step, undefined, 'and did not fail again when sqlrev ran it once more to find the statement (rolled back)');
+  }
+
+  /**
+   * The revision as a pipeline: BEGIN, each statement as its own message, the
+   * reset, the bookkeeping, then COMMIT (or ROLLBACK, to diagnose). The first
+   * statement that fails is known exactly; the server refuses the rest as
+   * "transaction aborted". Used when the one-message form cannot be built.
+   */
+  private async runPipelined(step: Step, end: 'commit' | 'rollback', started: number): Promise<StepOutcome> {
     const { statements, bookkeeping } = stepSql(this.schema, step);
     const queries: Promise<unknown>[] = [this.sql.unsafe('begin').simple()];
     for (const s of statements) queries.push(this.sql.unsafe(s.text).simple());
     queries.push(this.sql.unsafe(RESET_SESSION).simple());
     for (const b of bookkeeping) queries.push(send(this.sql, b));
-    const commit = this.sql.unsafe('commit').simple();
-    queries.push(commit);
+    // Deferred constraints are checked here when diagnosing, as COMMIT would.
+    if (end === 'rollback') queries.push(this.sql.unsafe('set constraints all immediate').simple());
+    queries.push(this.sql.unsafe(end).simple());
     const settled = await Promise.allSettled(queries);
     const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
     if (failedAt === -1 && settled.every((r) => r.status === 'fulfilled')) {
       return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
     }
-    // No ROLLBACK is needed: the pipeline's COMMIT ended the transaction either
-    // way (an aborted transaction's COMMIT is a rollback, a failing COMMIT ends it).
+    // No ROLLBACK is needed: the pipeline's last message ended the transaction
+    // (an aborted transaction's COMMIT is a rollback, a failing COMMIT ends it).
     const index = failedAt === -1 ? settled.length - 1 : failedAt;
     const reason = (settled[index] as PromiseRejectedResult).reason;
     const statement = index >= 1 && index <= statements.length ? statements[index - 1] : undefined;
-    const context = index === settled.length - 1 ? 'at commit (deferred constraints are checked there)' : index > statements.length ? 'while recording the revision' : undefined;
+    const atEnd = end === 'commit' ? index === settled.length - 1 : index === settled.length - 2;
+    const context = atEnd ? 'at commit (deferred constraints are checked there)' : index > statements.length ? 'while recording the revision' : undefined;
     throw this.failure(reason, step, statement, context);
   }
 
@@ -224,4 +284,44 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   failure.column = column;
   failure.excerpt = excerpt;
   return failure;
+}
+
+/** Where each statement sits in a revision's one-message form. */
+export interface MessageLayout {
+  message: string;
+  parts: { start: number; end: number; statement?: SqlStatement }[];
+}
+
+/**
+ * The one-message form of a transactional revision, or undefined when a
+ * statement would not end cleanly with a `;` (an unterminated string or
+ * comment would swallow what follows it): such a revision is pipelined.
+ */
+export function revisionMessage(schema: string, step: Step): MessageLayout | undefined {
+  const { statements, bookkeeping } = stepSql(schema, step);
+  let message = 'begin;\n';
+  const parts: MessageLayout['parts'] = [{ start: 0, end: message.length }];
+  for (const statement of statements) {
+    const text = statement.terminated ? statement.text : statement.text + ';';
+    if (!statement.terminated) {
+      const check = splitSql(text).statements;
+      if (check.length !== 1 || !check[0].terminated) return undefined;
+    }
+    parts.push({ start: message.length, end: message.length + text.length, statement });
+    message += text + '\n';
+  }
+  const tail = [RESET_SESSION + ';', ...bookkeeping.map(renderStatement), 'commit;'].join('\n');
+  parts.push({ start: message.length, end: message.length + tail.length });
+  message += tail;
+  return { message, parts };
+}
+
+function isServerCode(code: string | undefined): boolean {
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/** The error with its position made relative to the statement (1-based, in characters). */
+function withPosition(err: unknown, offsetInStatement: number, text: string): unknown {
+  const chars = [...text.slice(0, Math.max(0, offsetInStatement - 1))].length + 1;
+  return Object.assign(Object.create(Object.getPrototypeOf(err)), err, { position: String(chars), message: (err as Error).message });
 }

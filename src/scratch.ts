@@ -67,7 +67,7 @@ export async function createScratch(base: DbOptions, scratchUrl?: string): Promi
 export async function scratchRunner<T>(options: DbOptions, schema: string, signal: AbortSignal | undefined, fn: (run: (step: Step) => Promise<number>, sql: import('./db.js').Sql) => Promise<T>): Promise<T> {
   return withReadSession({ ...options, dir: options.dir ?? 'migrations', schema }, async (session, state) => {
     await ensureState(session.conn.sql, schema, state.version);
-    const runner = new Runner(session.conn.sql, schema, session.conn.cancelRunning);
+    const runner = new Runner(session.conn.sql, schema, session.conn.cancelRunning, session.conn.quietly);
     const onAbort = () => runner.cancel(signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -166,13 +166,9 @@ values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${duration})`,
   };
 }
 
-/**
- * Run a statement on the connection (extended protocol, so pipelined with its
- * neighbours). Prepared: the bookkeeping texts repeat, so after the first
- * revision the server needs no describe round trip for them.
- */
+/** Run a statement with its parameters on the connection. */
 export function send(sql: Sql, s: Statement) {
-  return sql.unsafe(s.text, s.params as never[], { prepare: true });
+  return sql.unsafe(s.text, s.params as never[]);
 }
 
 /** The statement with its parameters written as literals, for `--sql` output that psql can run. */
