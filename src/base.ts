@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createTwoFilesPatch } from 'diff';
+import { unifiedDiff } from './unified.js';
 import { usageError, type Problem } from './errors.js';
 import { readRevisions, type FileEntry } from './files.js';
 import type { Project } from './project.js';
@@ -90,7 +90,7 @@ export function compareWithBase(base: FileEntry[], project: Project): { changes:
     }
     for (const which of ['up', 'down'] as const) {
       if (old[which].checksum === now[which].checksum) continue;
-      const diff = createTwoFilesPatch(`${old[which].path} (base)`, `${now[which].path} (now)`, old[which].text, now[which].text);
+      const diff = unifiedDiff(`${old[which].path} (base)`, `${now[which].path} (now)`, old[which].text, now[which].text);
       changes.push({ revision: old.id, kind: 'edited', which, file: now[which].path, diff });
       problems.push({ file: now[which].path, line: firstDifferentLine(old[which].text, now[which].text), revision: old.id, code: 'edited-since-base',
         message: `the ${which} file of revision ${old.id} differs from the base branch`,
@@ -98,4 +98,9 @@ export function compareWithBase(base: FileEntry[], project: Project): { changes:
     }
   }
   return { changes, problems };
+}
+
+/** verify --base: the folder's revisions at `ref` against the working tree. */
+export async function checkAgainstBase(ref: string, dir: string, project: Project): Promise<{ changes: BaseChange[]; problems: Problem[] }> {
+  return compareWithBase(await filesAtRef(ref, dir), project);
 }

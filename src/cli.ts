@@ -13,7 +13,6 @@ import { loadProject, type Project } from './project.js';
 import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
 import { VERSION } from './version.js';
 import { dbOptions, registerDbCommands, verifyWithDatabase, type DbFlags } from './cli-db.js';
-import { compareWithBase, filesAtRef } from './base.js';
 import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
 import { describeTarget, redactUrl } from './redact.js';
 
@@ -232,7 +231,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .action(run(async (ctx) => {
       const project = await loadChecked(ctx);
       const baseRef = last(ctx.flags.base);
-      const base = baseRef === undefined ? undefined : compareWithBase(await filesAtRef(baseRef, ctx.config.dir), project);
+      const base = baseRef === undefined ? undefined : await (await import('./base.js')).checkAgainstBase(baseRef, ctx.config.dir, project);
       const db = ctx.config.dbConfigured ? await verifyWithDatabase(ctx, project) : undefined;
       const schemaFile = last(ctx.flags.schemaFile);
       const schemaDiff = schemaFile === undefined || project.problems.length ? undefined : await checkSchemaFileFor(ctx, schemaFile);

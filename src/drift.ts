@@ -5,7 +5,7 @@
  * `verify --schema-file` (the schema the migrations build at their heads).
  */
 import { readFile } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
+import { unifiedDiff } from './unified.js';
 import { headerFacts, graphWithState, loadSound, withReadSession, type DbOptions } from './engine.js';
 import { planUp } from './plan.js';
 import { createScratch, scratchRunner, upStep } from './scratch.js';
@@ -55,7 +55,7 @@ export async function drift(options: ScratchOptions): Promise<DriftResult> {
   const drifted = expected !== live.text;
   return {
     drifted, applied, database: live.database,
-    diff: drifted ? createTwoFilesPatch('expected (applied revisions replayed)', `live database`, expected, live.text) : '',
+    diff: drifted ? unifiedDiff('expected (applied revisions replayed)', `live database`, expected, live.text) : '',
   };
 }
 
@@ -75,5 +75,5 @@ export async function schemaAtHeads(options: ScratchOptions): Promise<string> {
 /** Compare a committed schema file with what the migrations build; the diff is empty when they match. */
 export async function checkSchemaFile(options: ScratchOptions, file: string): Promise<string> {
   const [expected, committed] = await Promise.all([schemaAtHeads(options), readFile(file, 'utf8')]);
-  return expected === committed ? '' : createTwoFilesPatch(`${file} (committed)`, `${file} (built from the migrations)`, committed, expected);
+  return expected === committed ? '' : unifiedDiff(`${file} (committed)`, `${file} (built from the migrations)`, committed, expected);
 }

@@ -4,7 +4,7 @@
  * identical — then up again (an up that cannot run twice after its down fails
  * here, not in production). Irreversible revisions are stepped over.
  */
-import { createTwoFilesPatch } from 'diff';
+import { unifiedDiff } from './unified.js';
 import { loadSound, precheck, type DbOptions } from './engine.js';
 import { EXIT, SqlrevError } from './errors.js';
 import { createScratch, downStep, scratchRunner, upStep } from './scratch.js';
@@ -68,7 +68,7 @@ export async function testRoundTrips(options: RoundTripOptions): Promise<RoundTr
             const after = await shot();
             if (after !== before) {
               report.status = 'failed';
-              report.diff = createTwoFilesPatch(`schema before up of ${rev.id}`, `schema after up and down of ${rev.id}`, before, after);
+              report.diff = unifiedDiff(`schema before up of ${rev.id}`, `schema after up and down of ${rev.id}`, before, after);
               failure = new SqlrevError('round-trip-failed', EXIT.verify, `the down of ${rev.id} (${rev.down.path}) does not undo its up:\n${report.diff}`, {
                 file: rev.down.path, revision: rev.id,
                 hint: 'make the down file drop or restore exactly what the up file creates or changes',

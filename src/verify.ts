@@ -3,7 +3,7 @@
  * were edited since (with a unified diff of the stored text against the file),
  * and which applied revisions have no files any more. Pure.
  */
-import { createTwoFilesPatch } from 'diff';
+import { unifiedDiff } from './unified.js';
 import type { Problem } from './errors.js';
 import type { AppliedRow } from './state.js';
 import type { Revision } from './types.js';
@@ -43,7 +43,7 @@ export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMa
       edited.push({
         revision: row.id, which, file: file.path, storedChecksum: stored, fileChecksum: file.checksum,
         line: firstDifferentLine(storedText, file.text),
-        diff: createTwoFilesPatch(`${file.path} (as applied)`, `${file.path} (now)`, storedText, file.text, undefined, undefined, { context: 3 }),
+        diff: unifiedDiff(`${file.path} (as applied)`, `${file.path} (now)`, storedText, file.text),
       });
     }
   }

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Sql } from '../src/db.js';
-import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, send } from '../src/state.js';
+import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, renderStatement, send } from '../src/state.js';
 import { withDatabase, query } from './support/pg.js';
 
 const state = suite('state schema');
@@ -68,6 +68,21 @@ state('the log refuses updates and deletes', async () => {
     assert.match(message, 'append-only');
     const [count] = await query(url, 'select count(*)::int as n from sqlrev.log');
     assert.is(count.n, 1);
+  }));
+});
+
+state('bookkeeping rendered as literals stores texts exactly, whatever standard_conforming_strings says', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    await ensureState(sql, 'sqlrev', 0);
+    const tricky = { ...record, id: 'lit', upText: "select E'\\\\' as bs, 'it''s' as q; -- \\n stays", downText: 'back\\slash \\\' quote' };
+    for (const scs of ['on', 'off']) {
+      await sql.unsafe(`set standard_conforming_strings = ${scs}; set escape_string_warning = off`).simple();
+      await sql.unsafe(`begin; ${renderStatement(insertRevision('sqlrev', tricky, 'stamp'))} `).simple();
+      const [row] = await sql.unsafe("select up_text, down_text from sqlrev.revisions where id = 'lit'");
+      await sql.unsafe('rollback').simple();
+      assert.is(row.up_text, tricky.upText, `standard_conforming_strings = ${scs}`);
+      assert.is(row.down_text, tricky.downText, `standard_conforming_strings = ${scs}`);
+    }
   }));
 });
 
