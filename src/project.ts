@@ -24,7 +24,10 @@ export async function loadProject(dir: string): Promise<Project> {
 export function projectFromEntries(dir: string, entries: readonly FileEntry[]): Project {
   const { revisions, parentLines, problems } = readRevisions(entries);
   const byId = new Map(revisions.map((r) => [r.id, r]));
-  const built = Graph.build(revisions);
+  // A revision whose files exist but could not be read (a broken header, say)
+  // still counts as known, so its children do not also report an unknown parent.
+  const broken = new Set(problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !byId.has(id)));
+  const built = Graph.build([...revisions, ...[...broken].map((id) => ({ id, parents: [] }))]);
   for (const p of built.problems) {
     const rev = p.revision === undefined ? undefined : byId.get(p.revision);
     if (rev) {

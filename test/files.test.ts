@@ -165,4 +165,9 @@ files('files in subfolders pair by id', () => {
   assert.is(p.revisions.get('0001')!.up.path, 'migrations/v1/0001_a.up.sql');
 });
 
+files('a broken revision does not make its children report an unknown parent', () => {
+  const p = load({ '0001_a.up.sql': '-- parnet: base\nselect 1;\n', '0001_a.down.sql': 'select 1;\n', ...pair('0002', '0001') });
+  assert.equal(p.problems.map((x) => [x.code, x.revision]), [['missing-parent-header', '0001']]);
+});
+
 files.run();
