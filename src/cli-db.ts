@@ -50,6 +50,7 @@ export function hooks(out: Output, yes: boolean): Hooks {
   const stopTicker = () => { if (ticker) clearInterval(ticker); ticker = undefined; };
   return {
     info: (m) => out.info(m),
+    debug: (m) => { if (out.verbose) out.info(out.c.dim(m)); },
     warn: (m) => out.warn(m),
     notice: (n) => out.info(`${out.c.cyan(n.severity)}: ${n.message}${n.detail ? `\n  detail: ${n.detail}` : ''}${n.hint ? `\n  hint: ${n.hint}` : ''}`),
     stepStart: (i, total, step) => {

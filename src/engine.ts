@@ -20,6 +20,8 @@ import type { Revision } from './types.js';
 
 export interface Hooks {
   info?(message: string): void;
+  /** Detail for --verbose: the connection, the lock, the state schema, the plan. */
+  debug?(message: string): void;
   warn?(message: string): void;
   notice?(notice: Notice): void;
   /** Before each step: index from 1, total, the step. */
@@ -145,6 +147,7 @@ export async function openSession(options: DbOptions): Promise<Session> {
       onWait: (m) => hooks.info?.(m),
     });
     if (server) conn.where = `the embedded PostgreSQL ${conn.serverVersion} in .sqlrev/pg/${options.database ? ` (database ${options.database})` : ''}`;
+    hooks.debug?.(`connected to ${conn.where}: PostgreSQL ${conn.serverVersion}, user ${conn.user}, server process ${conn.pid}`);
     return {
       conn,
       url,
@@ -300,12 +303,15 @@ async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Sessio
       throw err;
     }
     locked = true;
+    hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
     let state = await readState(session.conn.sql, options.schema);
     if (state.version < LATEST_STATE_VERSION()) {
       await ensureState(session.conn.sql, options.schema, state.version);
+      hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);
       state = await readState(session.conn.sql, options.schema);
     }
+    hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);
   } catch (err) {
     throw stateError(err, options.schema);
@@ -377,6 +383,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     const p = direction === 'up' ? planUp(graph, applied, expr) : planDown(graph, applied, expr);
     const steps = buildSteps(project, state, p);
     precheck(steps, Boolean(options.singleTransaction));
+    hooks.debug?.(`plan for ${direction} ${target}: ${steps.map((s) => `${s.id}${s.transactional ? '' : ' (outside a transaction)'}`).join(', ') || 'nothing'}`);
     const report = (s: Step, status: StepReport['status'], durationMs?: number): StepReport => ({
       id: s.id, message: project.revisions.get(s.id)?.message ?? state.rows.get(s.id)?.message ?? '', direction, status, durationMs, file: s.file,
     });

@@ -158,4 +158,37 @@ prove('schema --json lists the objects of the live database without sqlrev\'s st
   } finally { p.cleanup(); }
 });
 
+prove('--scratch-db uses the named database and leaves it; --from only applies earlier revisions', async () => {
+  const p = tempProject(GOOD);
+  try {
+    await withDatabase(async (url) => {
+      await withDatabase(async (scratchUrl) => {
+        const r = await migrate(['test', '--scratch-db', scratchUrl, '--from', '0003', '--json'], { cwd: p.cwd, env: { DATABASE_URL: url } });
+        exits(r, 0);
+        const doc = JSON.parse(r.stdout);
+        assert.equal(doc.revisions.map((x: { id: string; status: string }) => `${x.id} ${x.status}`), ['0001 setup', '0002 setup', '0003 ok', '0004 ok']);
+        assert.is(doc.scratch.kept, true);
+        const [{ n }] = await query(scratchUrl, "select count(*)::int as n from pg_tables where tablename = 'users'");
+        assert.is(n, 1, 'the round trips ran in the named database');
+      });
+    });
+  } finally { p.cleanup(); }
+});
+
+prove('--verbose tells the connection, the lock, the state and the plan', async () => {
+  const p = tempProject(GOOD);
+  try {
+    await withDatabase(async (url) => {
+      const quiet = await migrate(['up', '0001'], { cwd: p.cwd, env: { DATABASE_URL: url } });
+      assert.not.match(quiet.stderr, 'took the advisory lock');
+      const r = await migrate(['up', '--verbose'], { cwd: p.cwd, env: { DATABASE_URL: url } });
+      exits(r, 0);
+      assert.match(r.stderr, /connected to .*PostgreSQL \d+/);
+      assert.match(r.stderr, 'took the advisory lock of state schema "sqlrev"');
+      assert.match(r.stderr, '1 revision(s) recorded as applied');
+      assert.match(r.stderr, 'plan for up head: 0002, 0003, 0004');
+    });
+  } finally { p.cleanup(); }
+});
+
 prove.run();
