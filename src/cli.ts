@@ -119,8 +119,8 @@ function dbOptionsFor(ctx: Context) {
   return dbOptions(ctx, ctx.flags as DbFlags);
 }
 
-async function loadChecked(ctx: Context): Promise<Project> {
-  return loadProject(ctx.config.dir);
+async function loadChecked(ctx: Context, allowMissing = false): Promise<Project> {
+  return loadProject(ctx.config.dir, { allowMissing });
 }
 
 const SOURCE_NAMES = { flag: 'a flag', env: 'the environment', file: 'the config file', default: 'the default', libpq: 'the PG* variables' } as const;
@@ -176,7 +176,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate new "index users by email" --no-transaction')
     .example('migrate new "hotfix" --parent 3f2a9c1b7e20 --id 0042')
     .action(run(async (ctx, message: string, options: GlobalFlags & { parent?: string | string[]; id?: string; transaction?: boolean }) => {
-      const project = await loadChecked(ctx);
+      const project = await loadChecked(ctx, true);
       const written = await newRevision(project, {
         message: String(message),
         parents: toList(options.parent),

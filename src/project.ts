@@ -4,7 +4,8 @@
  */
 import { readFolder, readRevisions, type FileEntry } from './files.js';
 import { Graph } from './graph.js';
-import type { Problem } from './errors.js';
+import { statSync } from 'node:fs';
+import { usageError, type Problem } from './errors.js';
 import type { Revision } from './types.js';
 
 export interface Project {
@@ -15,9 +16,26 @@ export interface Project {
   problems: Problem[];
 }
 
-/** Read `dir` from disk and check it. */
-export async function loadProject(dir: string): Promise<Project> {
+/**
+ * Read `dir` from disk and check it. A folder that does not exist is an error
+ * (a mistyped --dir must not read as "nothing to do"), unless `allowMissing`
+ * (`migrate new` creates it).
+ */
+export async function loadProject(dir: string, options: { allowMissing?: boolean } = {}): Promise<Project> {
+  if (!options.allowMissing && !isDirectory(dir)) {
+    throw usageError('no-migrations-folder', `the migrations folder ${dir} does not exist`, {
+      hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
+    });
+  }
   return projectFromEntries(dir, await readFolder(dir));
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Check a folder given as entries (no disk access: used by tests and the library). */

@@ -187,4 +187,16 @@ cli('text options keep leading zeros', () => {
   assert.equal(rawTextOptions(['new', 'x', '--id', '0042', '--parent=0001', '--parent', '0002']), { id: ['0042'], parent: ['0001', '0002'] });
 });
 
+cli('a migrations folder that does not exist is an error, except for new, which creates it', async () => {
+  const p = tempProject();
+  try {
+    const r = await migrate(['verify', '--dir', 'migratoins'], { cwd: p.cwd });
+    assert.is(r.code, 2);
+    assert.match(r.stderr, 'the migrations folder migratoins does not exist');
+    const n = await migrate(['new', 'first', '--dir', 'db/new'], { cwd: p.cwd });
+    assert.is(n.code, 0, n.stderr);
+    assert.match(n.stdout, /^db\/new\/[0-9a-f]{12}_first\.up\.sql$/m);
+  } finally { p.cleanup(); }
+});
+
 cli.run();
