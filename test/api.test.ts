@@ -1,21 +1,13 @@
 /** The library API, used directly as an application would at start-up. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { down, EXIT, planUp, projectFromEntries, SqlrevError, status, up } from '../src/index.js';
+import { down, EXIT, planUp, projectFromEntries, status, up } from '../src/index.js';
 import { entries, pair, tempProject } from './support/folder.js';
 import { query, withDatabase } from './support/pg.js';
+import { rejects } from './support/rejects.js';
 
 const api = suite('library api');
 
-async function rejection(p: Promise<unknown>): Promise<SqlrevError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SqlrevError) return err;
-    throw err;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 api('an app migrates at start-up in three lines and gets a typed result', async () => {
   const p = tempProject({
@@ -43,13 +35,13 @@ api('errors are SqlrevError values with the exit code the CLI would use', async 
   const p = tempProject({ ...pair('0001', 'base', 'select 1/0;') });
   try {
     await withDatabase(async (url) => {
-      const failed = await rejection(up({ dir: p.dir, db: url }));
+      const failed = await rejects(up({ dir: p.dir, db: url }));
       assert.is(failed.exitCode, EXIT.sqlFailed);
       assert.is(failed.file, `${p.dir}/0001_rev.up.sql`);
       assert.is(failed.line, 3);
-      const missing = await rejection(down({ dir: p.dir, db: url }));
+      const missing = await rejects(down({ dir: p.dir, db: url }));
       assert.is(missing.exitCode, EXIT.usage);
-      const unreachable = await rejection(status({ dir: p.dir, db: 'postgres://nobody:pw@127.0.0.1:1/x' }));
+      const unreachable = await rejects(status({ dir: p.dir, db: 'postgres://nobody:pw@127.0.0.1:1/x' }));
       assert.is(unreachable.exitCode, EXIT.connect);
       assert.not.match(unreachable.message, ':pw@');
     });

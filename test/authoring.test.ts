@@ -5,20 +5,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { initProject, mergeRevision, newRevision, slugify } from '../src/authoring.js';
 import { loadProject } from '../src/project.js';
-import { SqlrevError } from '../src/errors.js';
 import { pair, tempProject } from './support/folder.js';
+import { rejects } from './support/rejects.js';
 
 const authoring = suite('authoring');
 
-async function rejects(p: Promise<unknown>): Promise<SqlrevError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SqlrevError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 authoring('slugs are lowercase words joined by underscores, never empty', () => {
   assert.is(slugify('Add users table!'), 'add_users_table');

@@ -6,48 +6,18 @@
  * (State-keeping commands, --dry-run/--sql and connections: engine-state.test.ts.)
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { migrate, type CliResult } from './support/cli.js';
+import { migrate } from './support/cli.js';
 import { tempProject } from './support/folder.js';
-import { adminUrl, createDatabase, query, withDatabase } from './support/pg.js';
+import { adminUrl, createDatabase, query } from './support/pg.js';
 import { appliedIds, exits, tables } from './support/db-assert.js';
+import { rev, scene } from './support/scene.js';
 
 const t = suite('engine run');
 
 // ---------------------------------------------------------------- helpers
 
-/** A revision whose up creates table t_<id> and whose down drops it, so tables mirror the applied set. */
-function rev(id: string, parents: string, body: { up?: string; down?: string } = {}): Record<string, string> {
-  return {
-    [`${id}_r.up.sql`]: `-- parent: ${parents}\n${body.up ?? `create table t_${id} ();`}\n`,
-    [`${id}_r.down.sql`]: `${body.down ?? `drop table t_${id};`}\n`,
-  };
-}
-
-interface Scene {
-  cwd: string;
-  dir: string;
-  url: string;
-  run(...args: string[]): Promise<CliResult>;
-  write(name: string, text: string): void;
-}
-
-/** A project folder with `files` and a fresh database; both removed afterwards. */
-async function scene(files: Record<string, string>, fn: (s: Scene) => Promise<void>): Promise<void> {
-  const p = tempProject(files);
-  try {
-    await withDatabase((url) => fn({
-      cwd: p.cwd, dir: p.dir, url,
-      run: (...args) => migrate(args, { cwd: p.cwd, env: { DATABASE_URL: url } }),
-      write: (name, text) => writeFileSync(path.join(p.dir, name), text),
-    }));
-  } finally {
-    p.cleanup();
-  }
-}
 
 /** The recorded revisions and the t_<id> tables both equal `ids`. */
 async function expectApplied(url: string, ids: string[], when: string): Promise<void> {

@@ -7,45 +7,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanEnv, migrate, type CliResult } from './support/cli.js';
 import { tempProject } from './support/folder.js';
-import { adminUrl, createDatabase, query, withDatabase } from './support/pg.js';
+import { adminUrl, createDatabase, query } from './support/pg.js';
 import { appliedIds, exits, tables } from './support/db-assert.js';
+import { rev, scene } from './support/scene.js';
 
 const t = suite('engine state');
 
 // ---------------------------------------------------------------- helpers
 
-/** A revision whose up creates table t_<id> and whose down drops it, so tables mirror the applied set. */
-function rev(id: string, parents: string, body: { up?: string; down?: string } = {}): Record<string, string> {
-  return {
-    [`${id}_r.up.sql`]: `-- parent: ${parents}\n${body.up ?? `create table t_${id} ();`}\n`,
-    [`${id}_r.down.sql`]: `${body.down ?? `drop table t_${id};`}\n`,
-  };
-}
-
-interface Scene {
-  cwd: string;
-  url: string;
-  run(...args: string[]): Promise<CliResult>;
-  file(name: string): string;
-}
-
-async function scene(files: Record<string, string>, fn: (s: Scene) => Promise<void>): Promise<void> {
-  const p = tempProject(files);
-  try {
-    await withDatabase((url) => fn({
-      cwd: p.cwd, url,
-      run: (...args) => migrate(args, { cwd: p.cwd, env: { DATABASE_URL: url } }),
-      file: (name) => path.join(p.dir, name),
-    }));
-  } finally {
-    p.cleanup();
-  }
-}
 
 async function logLines(url: string): Promise<string[]> {
   return (await query(url, 'select action, revision from sqlrev.log order by seq')).map((r) => `${r.action} ${r.revision}`);

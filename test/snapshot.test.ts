@@ -4,25 +4,15 @@
  * built in different orders, any session settings), and that every kind of
  * change shows up in the object that changed, and nowhere else.
  */
-import postgres from 'postgres';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Sql } from '../src/db.js';
 import { snapshot, snapshotJson, type Snapshot, type SnapshotOptions } from '../src/snapshot.js';
-import { adminUrl, query, serverVersion, withDatabase } from './support/pg.js';
+import { adminUrl, query, serverVersion, withDatabase, withSql } from './support/pg.js';
 
 const t = suite('schema snapshot');
 
 const HEADER = '-- sqlrev schema snapshot, format 1';
 
-async function withSql<T>(url: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => undefined }) as unknown as Sql;
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
 
 const snap = (url: string, options?: SnapshotOptions): Promise<Snapshot> => withSql(url, (sql) => snapshot(sql, options));
 

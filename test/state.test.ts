@@ -1,21 +1,11 @@
 /** The state schema on a real server: created once, upgraded in place without losing rows. */
-import postgres from 'postgres';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Sql } from '../src/db.js';
 import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, renderStatement, send } from '../src/state.js';
-import { withDatabase, query } from './support/pg.js';
+import { withDatabase, query, withSql } from './support/pg.js';
 
 const state = suite('state schema');
 
-async function withSql<T>(url: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => undefined }) as unknown as Sql;
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
 
 const record = { id: 'r1', parents: ['p0'], message: 'm', upChecksum: 'sha256:u', downChecksum: 'sha256:d', upText: "select 'it''s';", downText: 'select 2;', upPath: 'migrations/r1.up.sql', downPath: null };
 

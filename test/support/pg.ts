@@ -201,3 +201,14 @@ function withDatabaseName(url: string, name: string): string {
   u.pathname = `/${name}`;
   return u.href;
 }
+
+/** A postgres.js client (one connection, as sqlrev uses) on `url` for the span of `fn`. */
+export async function withSql<T>(url: string, fn: (sql: import('../../src/db.js').Sql) => Promise<T>): Promise<T> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => undefined }) as unknown as import('../../src/db.js').Sql;
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
