@@ -284,26 +284,10 @@ function firstLine(text: string): string {
   return line.length > 60 ? line.slice(0, 57) + '…' : line;
 }
 
-/**
- * Open a session while `ready` (reading the folder) runs; if `ready` fails,
- * close the session and report that failure: nothing in the database is touched.
- */
-async function openReady(options: DbOptions, ready?: Promise<unknown>): Promise<Session> {
-  if (!ready) return openSession(options);
-  const opening = openSession(options);
-  try {
-    await ready;
-  } catch (err) {
-    await opening.then((s) => s.stop(), () => undefined);
-    throw err;
-  }
-  return opening;
-}
-
 /** Run `fn` holding the lock; always release it and close. Server errors become SqlrevErrors. */
-async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, runner: Runner) => Promise<T>, ready?: Promise<unknown>): Promise<T> {
+async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, runner: Runner) => Promise<T>): Promise<T> {
   const hooks = options.hooks ?? {};
-  const session = await openReady(options, ready);
+  const session = await openSession(options);
   // One runner for the lock wait and the statements: Ctrl-C cancels either.
   const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning, session.conn.quietly);
   const onAbort = () => runner.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
@@ -339,8 +323,8 @@ async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Sessio
 }
 
 /** Run `fn` on a session without the lock (reading only); always close. */
-export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>, ready?: Promise<unknown>): Promise<T> {
-  const session = await openReady(options, ready);
+export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
+  const session = await openSession(options);
   try {
     return await fn(session, await readState(session.conn.sql, options.schema));
   } catch (err) {
@@ -388,13 +372,10 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const hooks = options.hooks ?? {};
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
-  // The folder is read while the connection opens; it is checked before the lock is taken.
-  const loading = loadSound(options.dir);
-  loading.catch(() => undefined);
+  const project = await loadSound(options.dir);
   const readOnly = Boolean(options.dryRun || options.sql);
 
   const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {
-    const project = await loading;
     const graph = graphWithState(project, state.rows);
     checkState(graph, state);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
@@ -456,8 +437,8 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     return { ...base, steps: reports };
   };
 
-  if (readOnly) return withReadSession(options, (session, state) => plan(session, state), loading);
-  return withLockedSession(options, plan, loading);
+  if (readOnly) return withReadSession(options, (session, state) => plan(session, state));
+  return withLockedSession(options, plan);
 }
 
 /** The exact SQL a run would send, bookkeeping included, as a psql script. */
