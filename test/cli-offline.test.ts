@@ -4,7 +4,8 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { extractRelativeTarget, rawTextOptions } from '../src/cli.js';
-import { migrate } from './support/cli.js';
+import { execFileSync } from 'node:child_process';
+import { BIN, cleanEnv, migrate } from './support/cli.js';
 import { pair, tempProject } from './support/folder.js';
 
 const cli = suite('cli offline');
@@ -196,6 +197,24 @@ cli('a migrations folder that does not exist is an error, except for new, which 
     const n = await migrate(['new', 'first', '--dir', 'db/new'], { cwd: p.cwd });
     assert.is(n.code, 0, n.stderr);
     assert.match(n.stdout, /^db\/new\/[0-9a-f]{12}_first\.up\.sql$/m);
+  } finally { p.cleanup(); }
+});
+
+cli('output through a pipe arrives whole, even when it is larger than a pipe buffer', async () => {
+  const files: Record<string, string> = {};
+  let parent = 'base';
+  for (let i = 1; i <= 3000; i++) {
+    const id = String(i).padStart(5, '0');
+    Object.assign(files, pair(id, parent, 'select 1;', 'a_revision_with_a_long_enough_slug'));
+    parent = id;
+  }
+  const p = tempProject(files);
+  try {
+    const full = await migrate(['history'], { cwd: p.cwd });
+    assert.ok(full.stdout.length > 65536, `only ${full.stdout.length} bytes: make the test's output larger`);
+    // A shell pipeline, as a user types it: the reader is another process.
+    const counted = execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" history | wc -l`], { cwd: p.cwd, encoding: 'utf8', env: cleanEnv() });
+    assert.is(Number(counted.trim()), 3000);
   } finally { p.cleanup(); }
 });
 
