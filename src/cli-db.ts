@@ -159,9 +159,13 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     return EXIT.ok;
   };
 
-  const upCommand = cli.command('up [target]', 'Apply revisions up to TARGET (default: head)');
-  for (const [name, help] of RUN_OPTIONS) upCommand.option(name, help, name.includes('<') ? STRING : undefined);
-  upCommand
+  /** up and down take the same options. */
+  const withRunOptions = (command: ReturnType<CAC['command']>) => {
+    for (const [name, help] of RUN_OPTIONS) command.option(name, help, name.includes('<') ? STRING : undefined);
+    return command;
+  };
+
+  withRunOptions(cli.command('up [target]', 'Apply revisions up to TARGET (default: head)'))
     .example('migrate up')
     .example('migrate up +1')
     .example('migrate up 3f2a --dry-run')
@@ -169,9 +173,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
     .example('migrate up --wait 60            # container start-up')
     .action(run((ctx, given: unknown, flags: DbFlags) => runPlan('up', ctx, target(given), flags)));
 
-  const downCommand = cli.command('down [target]', 'Revert applied revisions after TARGET (required: -1, <id>, base)');
-  for (const [name, help] of RUN_OPTIONS) downCommand.option(name, help, name.includes('<') ? STRING : undefined);
-  downCommand
+  withRunOptions(cli.command('down [target]', 'Revert applied revisions after TARGET (required: -1, <id>, base)'))
     .example('migrate down -1')
     .example('migrate down 3f2a9c1b7e20')
     .example('migrate down base --yes')

@@ -38,10 +38,19 @@ export interface StepSql {
 
 export function stepSql(schema: string, step: Step): StepSql {
   const statements = splitSql(step.text).statements;
-  const bookkeeping = step.direction === 'up'
-    ? [insertRevision(schema, step.record, 'up', step.transactional ? undefined : 0), logAction(schema, 'up', step.id, null, step.transactional ? 'transaction' : 0)]
-    : [deleteRevision(schema, step.id), logAction(schema, 'down', step.id, null, step.transactional ? 'transaction' : 0)];
-  return { statements, bookkeeping };
+  return { statements, bookkeeping: bookkeepingFor(schema, step, step.transactional ? 'transaction' : 0) };
+}
+
+/**
+ * The rows that record a step: the revision row (inserted for up, deleted for
+ * down) and its log row. `duration` is measured by sqlrev, or 'transaction'
+ * for the server to measure from the start of the step's own transaction.
+ */
+function bookkeepingFor(schema: string, step: Step, duration: number | 'transaction'): Statement[] {
+  const log = logAction(schema, step.direction, step.id, null, duration);
+  return step.direction === 'up'
+    ? [insertRevision(schema, step.record, 'up', duration === 'transaction' ? undefined : duration), log]
+    : [deleteRevision(schema, step.id), log];
 }
 
 /** Runs steps on one connection; `cancel()` interrupts whatever is running. */
@@ -165,9 +174,7 @@ export class Runner {
       ran.push(s);
     }
     const durationMs = performance.now() - started;
-    const bookkeeping = step.direction === 'up'
-      ? [insertRevision(this.schema, step.record, 'up', durationMs), logAction(this.schema, 'up', step.id, null, durationMs)]
-      : [deleteRevision(this.schema, step.id), logAction(this.schema, 'down', step.id, null, durationMs)];
+    const bookkeeping = bookkeepingFor(this.schema, step, durationMs);
     await this.inTransaction([RESET_SESSION], bookkeeping);
     return { id: step.id, direction: step.direction, durationMs };
   }
@@ -181,9 +188,7 @@ export class Runner {
     const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
     if (failedAt !== -1) throw this.failure((settled[failedAt] as PromiseRejectedResult).reason, step, statements[failedAt]);
     const durationMs = performance.now() - started;
-    const bookkeeping = step.direction === 'up'
-      ? [insertRevision(this.schema, step.record, 'up', durationMs), logAction(this.schema, 'up', step.id, null, durationMs)]
-      : [deleteRevision(this.schema, step.id), logAction(this.schema, 'down', step.id, null, durationMs)];
+    const bookkeeping = bookkeepingFor(this.schema, step, durationMs);
     await this.sql.unsafe(RESET_SESSION).simple();
     for (const b of bookkeeping) await send(this.sql, b);
     return { id: step.id, direction: step.direction, durationMs };

@@ -7,12 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { EXIT, SqlrevError } from './errors.js';
 import { errorCode } from './db.js';
-import { openSession, withReadSession, type DbOptions } from './engine.js';
+import { openSession, recordOf, withReadSession, type DbOptions } from './engine.js';
 import { quoteIdent } from './quote.js';
 import { Runner, type Step } from './run.js';
 import { ensureState } from './state.js';
 import type { Revision } from './types.js';
-import { recordOf } from './engine.js';
 
 export interface Scratch {
   /** Options that connect to the scratch database. */

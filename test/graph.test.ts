@@ -1,25 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Graph } from '../src/graph.js';
-import { SqlrevError } from '../src/errors.js';
+import { build, thrown } from './support/graphs.js';
 
-/** `{ b: ['a'] }` → a graph; ids listed only as parents are not added. */
-function build(spec: Record<string, string[]>) {
-  return Graph.build(Object.entries(spec).map(([id, parents]) => ({ id, parents })));
-}
 function graph(spec: Record<string, string[]>): Graph {
   const { graph, problems } = build(spec);
   assert.equal(problems, [], 'fixture should be a valid graph');
   return graph;
-}
-function thrown(fn: () => unknown): SqlrevError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, SqlrevError);
-    return e as SqlrevError;
-  }
-  throw new assert.Assertion({ message: 'expected a SqlrevError', generated: false, operator: 'throws', expects: 'throw', actual: 'none' });
 }
 const sorted = (s: Set<string>) => [...s].sort();
 

@@ -1,22 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Graph } from '../src/graph.js';
-import { SqlrevError } from '../src/errors.js';
+import { graph, thrown } from './support/graphs.js';
 import { checkApplied, planDown, planUp } from '../src/plan.js';
 import { parseTarget } from '../src/target.js';
 
-function graph(spec: Record<string, string[]>): Graph {
-  return Graph.build(Object.entries(spec).map(([id, parents]) => ({ id, parents }))).graph;
-}
-function thrown(fn: () => unknown): SqlrevError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, SqlrevError);
-    return e as SqlrevError;
-  }
-  throw new assert.Assertion({ message: 'expected a SqlrevError', generated: false, operator: 'throws', expects: 'throw', actual: 'none' });
-}
 const upSteps = (g: Graph, applied: string[], target: string) => planUp(g, new Set(applied), target).steps;
 const downSteps = (g: Graph, applied: string[], target: string) => planDown(g, new Set(applied), target).steps;
 

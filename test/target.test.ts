@@ -2,11 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Graph } from '../src/graph.js';
 import { SqlrevError } from '../src/errors.js';
+import { graph } from './support/graphs.js';
 import { currentHeads, parseTarget, resolveDownTarget, resolveUpTarget } from '../src/target.js';
 
-function graph(spec: Record<string, string[]>): Graph {
-  return Graph.build(Object.entries(spec).map(([id, parents]) => ({ id, parents }))).graph;
-}
 /** Runs fn, expects a usage error with `code`, returns it. */
 function fails(code: string, fn: () => unknown): SqlrevError {
   try {
