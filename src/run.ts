@@ -82,48 +82,69 @@ export class Runner {
   /**
    * One revision in its own transaction, as ONE simple-query message:
    * BEGIN; its statements; the session reset; the bookkeeping rows (values as
-   * literals); COMMIT. One round trip, as fast as a psql script. A server
-   * error position maps back to the statement through the message layout; an
-   * error without a position is located by `diagnose`.
+   * literals); COMMIT. One round trip, as fast as a psql script. A revision
+   * larger than MESSAGE_CHARS goes as several messages in that transaction
+   * (see revisionMessages). A server error position maps back to the
+   * statement through the message layout; an error without a position is
+   * located by `diagnose`.
    */
   async runTransactional(step: Step): Promise<StepOutcome> {
     const started = performance.now();
-    const layout = revisionMessage(this.schema, step);
-    if (!layout) return this.runPipelined(step, 'commit', started);
+    const plan = revisionMessages(this.schema, step);
+    if (!plan) return this.runPipelined(step, 'commit', started);
+    let sent = 0;
+    let layout: MessageLayout | undefined;
     try {
-      await this.sql.unsafe(layout.message).simple();
-      return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
+      for (; sent < plan.count; sent++) {
+        layout = plan.message(sent);
+        await this.sql.unsafe(layout.message).simple();
+      }
+      layout = undefined;
     } catch (err) {
       // The message's COMMIT never ran, or ended the transaction: roll back
       // whatever is left, without the server's warning when nothing is.
       await this.quietly(() => this.rollback());
       const code = errorCode(err);
       if (code === '57014' && this.cancelled) throw this.failure(err, step, undefined);
+      if (!layout) throw err;
       const pos = Number((err as { position?: string }).position);
       if (Number.isFinite(pos) && pos > 0) {
         const at = positionToOffset(layout.message, pos);
         const part = layout.parts.find((p) => at >= p.start && at < p.end);
-        if (part?.statement) {
-          const statement = { ...part.statement, start: part.statement.start, text: part.statement.text };
-          throw this.failure(withPosition(err, at - part.start + 1, part.statement.text), step, statement);
-        }
+        if (part?.statement) throw this.failure(withPosition(err, at - part.start + 1, part.statement.text), step, part.statement);
         throw this.failure(err, step, undefined, part ? 'while recording the revision' : undefined);
       }
       if (!isServerCode(code)) throw this.failure(err, step, undefined);
-      throw await this.diagnose(step, err);
+      throw await this.diagnose(step, err, plan.count === 1 ? undefined : { plan, failed: sent, suspects: statementsOf(layout) });
     }
+    if (plan.after.length) await this.finish(step, plan.after);
+    return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
+  }
+
+  /** The end of a multi-message revision: the reset, the bookkeeping with parameters, COMMIT. */
+  private async finish(step: Step, bookkeeping: Statement[]): Promise<void> {
+    const queries = [this.sql.unsafe(RESET_SESSION).simple(), ...bookkeeping.map((b) => send(this.sql, b)), this.sql.unsafe('commit').simple()];
+    const settled = await Promise.allSettled(queries);
+    const failed = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
+    if (failed === -1) return;
+    await this.quietly(() => this.rollback());
+    const context = failed === queries.length - 1 ? 'at commit (deferred constraints are checked there)' : 'while recording the revision';
+    throw this.failure((settled[failed] as PromiseRejectedResult).reason, step, undefined, context);
   }
 
   /**
    * The server gave no position (a runtime error: a constraint, a division by
    * zero): run the revision again statement by statement, pipelined, in a
    * transaction that is always rolled back, to learn which statement fails.
+   * For a multi-message revision, the messages before the failing one are
+   * replayed as they were and only the failing message's statements are
+   * pipelined, so memory stays bounded by one message.
    */
-  private async diagnose(step: Step, original: unknown): Promise<SqlrevError> {
+  private async diagnose(step: Step, original: unknown, part?: Part): Promise<SqlrevError> {
     try {
-      await this.runPipelined(step, 'rollback', performance.now());
+      await this.runPipelined(step, 'rollback', performance.now(), part);
     } catch (located) {
-      return located as SqlrevError;
+      if (located instanceof SqlrevError) return located;
     }
     return this.failure(original, step, undefined, 'and did not fail again when sqlrev ran it once more to find the statement (rolled back)');
   }
@@ -132,11 +153,17 @@ export class Runner {
    * The revision as a pipeline: BEGIN, each statement as its own message, the
    * reset, the bookkeeping, then COMMIT (or ROLLBACK, to diagnose). The first
    * statement that fails is known exactly; the server refuses the rest as
-   * "transaction aborted". Used when the one-message form cannot be built.
+   * "transaction aborted". Used when the one-message form cannot be built,
+   * and to diagnose: then, for a multi-message revision, the messages before
+   * the failing one run again as they are and only its statements are pipelined.
    */
-  private async runPipelined(step: Step, end: 'commit' | 'rollback', started: number): Promise<StepOutcome> {
-    const { statements, bookkeeping } = stepSql(this.schema, step);
-    const queries: Promise<unknown>[] = [this.sql.unsafe('begin').simple()];
+  private async runPipelined(step: Step, end: 'commit' | 'rollback', started: number, part?: Part): Promise<StepOutcome> {
+    const whole = stepSql(this.schema, step);
+    const statements = part ? part.suspects : whole.statements;
+    const bookkeeping = part ? [] : whole.bookkeeping;
+    for (let m = 0; m < (part?.failed ?? 0); m++) await this.sql.unsafe(part!.plan.message(m).message).simple();
+    const queries: Promise<unknown>[] = part?.failed ? [] : [this.sql.unsafe('begin').simple()];
+    const first = queries.length;
     for (const s of statements) queries.push(this.sql.unsafe(s.text).simple());
     queries.push(this.sql.unsafe(RESET_SESSION).simple());
     for (const b of bookkeeping) queries.push(send(this.sql, b));
@@ -152,9 +179,9 @@ export class Runner {
     // (an aborted transaction's COMMIT is a rollback, a failing COMMIT ends it).
     const index = failedAt === -1 ? settled.length - 1 : failedAt;
     const reason = (settled[index] as PromiseRejectedResult).reason;
-    const statement = index >= 1 && index <= statements.length ? statements[index - 1] : undefined;
+    const statement = index >= first && index < first + statements.length ? statements[index - first] : undefined;
     const atEnd = end === 'commit' ? index === settled.length - 1 : index === settled.length - 2;
-    const context = atEnd ? 'at commit (deferred constraints are checked there)' : index > statements.length ? 'while recording the revision' : undefined;
+    const context = atEnd ? 'at commit (deferred constraints are checked there)' : index >= first + statements.length ? 'while recording the revision' : undefined;
     throw this.failure(reason, step, statement, context);
   }
 
@@ -183,10 +210,14 @@ export class Runner {
   async runInOuterTransaction(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements } = stepSql(this.schema, step);
-    const queries = statements.map((s) => this.sql.unsafe(s.text).simple());
-    const settled = await Promise.allSettled(queries);
-    const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
-    if (failedAt !== -1) throw this.failure((settled[failedAt] as PromiseRejectedResult).reason, step, statements[failedAt]);
+    // Pipelined in batches, so a file of a million statements never has a
+    // million queries waiting in memory at once.
+    for (let from = 0; from < statements.length; from += PIPELINE_BATCH) {
+      const batch = statements.slice(from, from + PIPELINE_BATCH);
+      const settled = await Promise.allSettled(batch.map((s) => this.sql.unsafe(s.text).simple()));
+      const failedAt = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
+      if (failedAt !== -1) throw this.failure((settled[failedAt] as PromiseRejectedResult).reason, step, batch[failedAt]);
+    }
     const durationMs = performance.now() - started;
     const bookkeeping = bookkeepingFor(this.schema, step, durationMs);
     await this.sql.unsafe(RESET_SESSION).simple();
@@ -291,34 +322,85 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   return failure;
 }
 
-/** Where each statement sits in a revision's one-message form. */
+/** Where each statement sits in one message of a revision. */
 export interface MessageLayout {
   message: string;
   parts: { start: number; end: number; statement?: SqlStatement }[];
 }
 
+/** How a transactional revision is sent: its messages, then (when not inside the last message) its bookkeeping. */
+export interface RevisionMessages {
+  count: number;
+  /** Message `i`, built on demand so that only one is held in memory at a time. */
+  message(i: number): MessageLayout;
+  /** Sent after the messages with parameters, between the reset and COMMIT; empty when the last message carries them. */
+  after: Statement[];
+}
+
 /**
- * The one-message form of a transactional revision, or undefined when a
- * statement would not end cleanly with a `;` (an unterminated string or
- * comment would swallow what follows it): such a revision is pipelined.
+ * Above this many characters of SQL a revision is cut into several messages
+ * (at statement boundaries), so neither sqlrev nor the server ever holds more
+ * than about this much of it parsed at once: a server parses a whole message
+ * before running any of it, and a 100 MB message of INSERTs took 1.5 GB of
+ * server memory (docs/reliability.md).
  */
-export function revisionMessage(schema: string, step: Step): MessageLayout | undefined {
+export const MESSAGE_CHARS = 1 << 20;
+
+/** Statements pipelined at once inside --single-transaction. */
+const PIPELINE_BATCH = 1000;
+
+/**
+ * The messages of a transactional revision, or undefined when a statement
+ * would not end cleanly with a `;` (an unterminated string or comment would
+ * swallow what follows it): such a revision is pipelined. A revision that fits
+ * in `limit` is one message ending with its bookkeeping (as literals) and
+ * COMMIT; a larger one sends its bookkeeping with parameters afterwards, so
+ * its texts are never copied into an escaped literal.
+ */
+export function revisionMessages(schema: string, step: Step, limit = MESSAGE_CHARS): RevisionMessages | undefined {
   const { statements, bookkeeping } = stepSql(schema, step);
-  let message = 'begin;\n';
-  const parts: MessageLayout['parts'] = [{ start: 0, end: message.length }];
-  for (const statement of statements) {
+  const texts: string[] = [];
+  const starts = [0]; // message i holds statements starts[i] .. starts[i+1]-1
+  let size = 0;
+  for (const [i, statement] of statements.entries()) {
     const text = statement.terminated ? statement.text : statement.text + ';';
     if (!statement.terminated) {
       const check = splitSql(text).statements;
       if (check.length !== 1 || !check[0].terminated) return undefined;
     }
-    parts.push({ start: message.length, end: message.length + text.length, statement });
-    message += text + '\n';
+    if (size + text.length > limit && i > starts[starts.length - 1]) {
+      starts.push(i);
+      size = 0;
+    }
+    texts.push(text);
+    size += text.length + 1;
   }
-  const tail = [RESET_SESSION + ';', ...bookkeeping.map(renderStatement), 'commit;'].join('\n');
-  parts.push({ start: message.length, end: message.length + tail.length });
-  message += tail;
-  return { message, parts };
+  starts.push(statements.length);
+  const count = starts.length - 1;
+  const message = (m: number): MessageLayout => {
+    let message = m === 0 ? 'begin;\n' : '';
+    const parts: MessageLayout['parts'] = m === 0 ? [{ start: 0, end: message.length }] : [];
+    for (let i = starts[m]; i < starts[m + 1]; i++) {
+      parts.push({ start: message.length, end: message.length + texts[i].length, statement: statements[i] });
+      message += texts[i] + '\n';
+    }
+    if (count > 1) return { message, parts };
+    const tail = [RESET_SESSION + ';', ...bookkeeping.map(renderStatement), 'commit;'].join('\n');
+    parts.push({ start: message.length, end: message.length + tail.length });
+    return { message: message + tail, parts };
+  };
+  return { count, message, after: count > 1 ? bookkeeping : [] };
+}
+
+/** The failing message of a multi-message revision, for `diagnose`. */
+interface Part {
+  plan: RevisionMessages;
+  failed: number;
+  suspects: SqlStatement[];
+}
+
+function statementsOf(layout: MessageLayout): SqlStatement[] {
+  return layout.parts.flatMap((p) => (p.statement ? [p.statement] : []));
 }
 
 function isServerCode(code: string | undefined): boolean {
