@@ -1,0 +1,100 @@
+/**
+ * What a real migrations folder on disk may hold besides plain files, through
+ * the real executable: symbolic links (inside, out of the folder, to folders,
+ * broken), 0-byte files and non-UTF-8 bytes. Each gets one clear outcome, and
+ * a file outside the folder is never read.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { migrate } from './support/cli.js';
+import { tempProject } from './support/folder.js';
+
+const t = suite('files on disk');
+
+interface JsonProblem { file: string; line?: number; revision?: string; code: string; message: string }
+
+async function verify(cwd: string, dir = 'migrations'): Promise<{ code: number | null; problems: JsonProblem[]; output: string }> {
+  const r = await migrate(['--dir', dir, 'verify', '--json'], { cwd });
+  const report = JSON.parse(r.stdout) as { problems: JsonProblem[] };
+  return { code: r.code, problems: report.problems, output: r.stdout + r.stderr };
+}
+
+function project(files: Record<string, string | Uint8Array> = {}) {
+  const p = tempProject(files);
+  return { ...p, put: (rel: string, text: string) => writeFileSync(path.join(p.cwd, rel), text) };
+}
+
+t('a link to a file outside the folder is reported and never read', async () => {
+  const p = project({ '0001_a.down.sql': 'drop table a;\n' });
+  try {
+    mkdirSync(path.join(p.cwd, 'elsewhere'));
+    p.put('elsewhere/secret.sql', '-- parent: base\nselect \'TOP-SECRET-MARKER\';\n');
+    symlinkSync('../elsewhere/secret.sql', path.join(p.dir, '0001_a.up.sql'));
+    const r = await verify(p.cwd);
+    assert.is(r.code, 3);
+    const problem = r.problems.find((x) => x.code === 'outside-folder');
+    assert.ok(problem, JSON.stringify(r.problems));
+    assert.is(problem!.file, 'migrations/0001_a.up.sql');
+    assert.is(problem!.revision, '0001');
+    assert.match(problem!.message, path.join('elsewhere', 'secret.sql'));
+    assert.not.match(r.output, 'TOP-SECRET-MARKER', 'the linked file is not read');
+  } finally { p.cleanup(); }
+});
+
+t('a link to a file inside the folder is followed, and --dir may itself be a link', async () => {
+  const p = project({
+    '0001_a.up.sql': '-- parent: base\ncreate table a ();\n', '0001_a.down.sql': 'drop table a;\n',
+    'shared/b-up.txt': '-- parent: 0001\ncreate table b ();\n', '0002_b.down.sql': 'drop table b;\n',
+  });
+  try {
+    symlinkSync('shared/b-up.txt', path.join(p.dir, '0002_b.up.sql'));
+    const r = await verify(p.cwd);
+    assert.equal(r.problems, []);
+    assert.is(r.code, 0);
+    const history = await migrate(['history'], { cwd: p.cwd });
+    assert.match(history.stdout, /0002/, 'the linked revision is part of the graph');
+    symlinkSync('migrations', path.join(p.cwd, 'linked'));
+    const viaLink = await verify(p.cwd, 'linked');
+    assert.equal(viaLink.problems, [], 'the same outcome through a linked --dir');
+  } finally { p.cleanup(); }
+});
+
+t('a linked folder is reported instead of silently skipped', async () => {
+  const p = project({ '0001_a.up.sql': '-- parent: base\nselect 1;\n', '0001_a.down.sql': 'select 1;\n' });
+  try {
+    mkdirSync(path.join(p.cwd, 'more'));
+    p.put('more/0002_b.up.sql', '-- parent: 0001\nselect 2;\n');
+    symlinkSync('../more', path.join(p.dir, 'more'));
+    const r = await verify(p.cwd);
+    assert.is(r.code, 3);
+    assert.equal(r.problems.map((x) => [x.code, x.file]), [['linked-folder', 'migrations/more']]);
+  } finally { p.cleanup(); }
+});
+
+t('a broken link is unreadable, reported even when its pair is missing too', async () => {
+  const p = project();
+  try {
+    symlinkSync('nowhere.sql', path.join(p.dir, '0001_a.up.sql'));
+    const r = await verify(p.cwd);
+    assert.is(r.code, 3);
+    assert.equal(r.problems.map((x) => x.code).sort(), ['missing-down-file', 'unreadable-file']);
+  } finally { p.cleanup(); }
+});
+
+t('0-byte files and non-UTF-8 bytes are each reported at their file (and line)', async () => {
+  const p = project({
+    '0001_a.up.sql': '', '0001_a.down.sql': '',
+    '0002_b.up.sql': Buffer.concat([Buffer.from('-- parent: base\nselect 1;\nselect \''), Buffer.from([0xff, 0xfe]), Buffer.from('\';\n')]),
+    '0002_b.down.sql': 'select 1;\n',
+  });
+  try {
+    const r = await verify(p.cwd);
+    assert.is(r.code, 3);
+    const got = r.problems.map((x) => `${x.code} ${x.file}:${x.line}`).sort();
+    assert.equal(got, ['empty-file migrations/0001_a.down.sql:1', 'empty-file migrations/0001_a.up.sql:1', 'invalid-utf8 migrations/0002_b.up.sql:3']);
+  } finally { p.cleanup(); }
+});
+
+t.run();
