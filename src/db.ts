@@ -5,6 +5,7 @@
  * command, so the session lock and the pipelined statements share it.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import postgres from 'postgres';
 import { EXIT, SqlrevError, usageError } from './errors.js';
@@ -139,7 +140,7 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
 interface TlsSettings {
   /** The URL without the libpq-only parameters, which postgres.js would send to the server as settings. */
   url?: string;
-  ssl: boolean | 'prefer' | 'require' | { ca?: string; rejectUnauthorized: true; checkServerIdentity?: () => undefined };
+  ssl: boolean | 'prefer' | 'require' | { ca?: string; rejectUnauthorized: true; host?: string; checkServerIdentity?: () => undefined };
 }
 
 /**
@@ -172,7 +173,21 @@ export function tlsSettings(url: string | undefined, env: NodeJS.ProcessEnv): Tl
       throw usageError('bad-sslrootcert', `cannot read sslrootcert ${rootCert}: ${(err as Error).message}`);
     }
   }
-  return { ...base, ssl: { ca, rejectUnauthorized: true, ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) } };
+  if (mode === 'verify-ca') return { ...base, ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } };
+  // postgres.js sends no server name for an IP address, and Node then checks
+  // the certificate against "localhost": name the host for the check ourselves.
+  const hosts = hostsOf(url, env);
+  if (hosts.length > 1 && hosts.some((h) => isIP(h))) {
+    throw usageError('bad-sslmode', 'sslmode=verify-full cannot check several hosts given as IP addresses', { hint: 'name the hosts by their DNS names, as in their certificates' });
+  }
+  return { ...base, ssl: { ca, rejectUnauthorized: true, ...(hosts.length === 1 ? { host: hosts[0] } : {}) } };
+}
+
+/** The host names a URL (or PGHOST) gives, read as postgres.js reads them. */
+function hostsOf(url: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const authority = url ? url.slice(url.indexOf('://') + 3).split(/[?/]/)[0] : '';
+  const list = decodeURIComponent(authority.slice(authority.indexOf('@') + 1)) || env.PGHOST || 'localhost';
+  return list.split(',').map((h) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0]));
 }
 
 export function errorCode(err: unknown): string | undefined {
