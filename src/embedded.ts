@@ -9,7 +9,8 @@
  *   is missing, so a second start reuses the data.
  * - No port is stored: each start picks a free one (unless `port` is given);
  *   the URL returned is the only place to read it.
- * - Trust authentication, listening on 127.0.0.1 only and on no Unix socket:
+ * - Trust authentication (password authentication only when a test asks for
+ *   it with `password`), listening on 127.0.0.1 only and on no Unix socket:
  *   a scratch server has no password to leak, and only local users reach it.
  * - The server lives no longer than the Node process that started it: it never
  *   keeps the event loop alive, and it is stopped on exit and on signals.
