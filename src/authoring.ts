@@ -94,10 +94,16 @@ const UP_BODY = '-- Write the SQL that applies this revision below.';
 const UP_BODY_NO_TX = '-- Write the SQL that applies this revision below. It runs statement by statement\n-- outside a transaction, so each statement should be safe to run twice.';
 const DOWN_BODY = '-- Write the SQL that undoes the up file below, or, if it cannot be undone,\n-- replace this file with one line of the form  -- irreversible: <reason>';
 
+/** The message goes into a `--` comment line: a line break would turn the rest into SQL that runs. */
+function oneLine(message: string): string {
+  if (/[\r\n]/.test(message)) throw usageError('bad-message', 'a revision message must be one line', { hint: 'put longer explanations in comments in the up file' });
+  return message;
+}
+
 /** `migrate new`: write a pair whose parent is the single head (or the given parents). */
 export async function newRevision(project: Project, options: NewOptions): Promise<WrittenPair> {
   assertSound(project, 'add a revision');
-  const message = options.message.trim();
+  const message = oneLine(options.message.trim());
   if (!message) throw usageError('missing-message', 'a new revision needs a message', { hint: 'migrate new "add users table"' });
   const id = options.id ?? uniqueId(project);
   checkNewId(project, id);
@@ -122,7 +128,7 @@ export async function mergeRevision(project: Project, options: { message?: strin
       hint: options.ids?.length ? 'name two or more revisions: migrate merge <id> <id>' : 'migrate merge joins branches; the history has none',
     });
   }
-  const message = options.message?.trim() || 'merge branches';
+  const message = oneLine(options.message?.trim() || 'merge branches');
   const id = options.id ?? uniqueId(project);
   checkNewId(project, id);
   return writePair(project.dir, id, slugify(options.message?.trim() || 'merge'), parents,

@@ -51,6 +51,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, file?:
   // A relative `dir` in a config file is relative to that file, not to the working folder.
   const dir = dirSource === 'file' ? path.relative(cwd, path.resolve(cwd, fileDir, dirRaw)) || '.' : dirRaw;
   const [schema, schemaSource] = pick(flags.schema, env.SQLREV_SCHEMA, file?.values.schema, DEFAULTS.schema);
+  checkSchemaName(schema, schemaSource === 'flag' ? '--schema' : schemaSource === 'env' ? 'SQLREV_SCHEMA' : `"schema" in ${path.basename(file?.path ?? CONFIG_FILE)}`);
   const [timeoutRaw, timeoutSource] = pick<string | number>(flags.lockTimeout, env.SQLREV_LOCK_TIMEOUT, file?.values.lockTimeout, DEFAULTS.lockTimeout);
   const lockTimeout = seconds(timeoutRaw, timeoutSource === 'flag' ? '--lock-timeout' : timeoutSource === 'env' ? 'SQLREV_LOCK_TIMEOUT' : 'lockTimeout');
 
@@ -67,6 +68,25 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, file?:
     sources: { dir: dirSource, schema: schemaSource, db: dbSource, lockTimeout: timeoutSource },
     configFile: file?.path,
   };
+}
+
+/** PostgreSQL's NAMEDATALEN - 1: the server silently truncates longer names. */
+export const MAX_NAME_BYTES = 63;
+
+/**
+ * The state schema's name: any text PostgreSQL can store as a name (it is
+ * always quoted). Too long would be truncated by the server, so that two
+ * configured names would share one schema's state; NUL cannot travel at all,
+ * and no other control character belongs in a name.
+ */
+export function checkSchemaName(name: string, where = 'the schema option'): string {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  const problem = name === '' ? 'is empty'
+    // A line break would also end the `--` comments of --sql output that name the schema.
+    : /[\u0000-\u001f\u007f]/.test(name) ? 'contains a control character (NUL, a line break, a tab…)'
+    : bytes > MAX_NAME_BYTES ? `is ${bytes} bytes long; PostgreSQL names hold at most ${MAX_NAME_BYTES} and would cut it short` : undefined;
+  if (problem) throw usageError('bad-schema-name', `the state schema name given by ${where} ${problem}`, { hint: 'choose a shorter name, e.g. --schema sqlrev' });
+  return name;
 }
 
 function hasLibpqVariables(env: NodeJS.ProcessEnv): boolean {

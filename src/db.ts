@@ -4,11 +4,14 @@
  * concurrent runners take turns. One connection (max: 1) carries the whole
  * command, so the session lock and the pipelined statements share it.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import postgres from 'postgres';
-import { EXIT, SqlrevError } from './errors.js';
+import { EXIT, SqlrevError, usageError } from './errors.js';
 import { VERSION } from './version.js';
 import { describeTarget, redactUrl, scrub } from './redact.js';
+import { quoteIdent } from './quote.js';
 
 export { describeTarget, redactUrl, scrub };
 
@@ -65,8 +68,10 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
   let muted = false;
   const heard: ConnectOptions = { ...options, onNotice: (n) => { if (!muted) options.onNotice?.(n); } };
+  // A URL that cannot be read or a bad sslmode is a configuration error (2), found before any retry.
+  const tls = tlsSettings(options.url, process.env);
   for (let attempt = 1; ; attempt++) {
-    const sql = open(heard);
+    const sql = open(heard, tls);
     try {
       const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`;
       const pid = Number(info.pid);
@@ -77,7 +82,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         database: String(info.database),
         cancelRunning: async () => {
           // Through the database the URL names, not a scratch database that may be being dropped.
-          const other = open({ ...options, database: undefined, onNotice: undefined });
+          const other = open({ ...options, database: undefined, onNotice: undefined }, tls);
           try {
             await other`select pg_cancel_backend(${pid})`;
           } finally {
@@ -108,8 +113,9 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   }
 }
 
-function open(options: ConnectOptions): Sql {
+function open(options: ConnectOptions, tls: TlsSettings): Sql {
   const config = {
+    ssl: tls.ssl,
     max: 1,
     prepare: false,
     idle_timeout: 0,
@@ -118,7 +124,70 @@ function open(options: ConnectOptions): Sql {
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),
   } as const;
-  return (options.url ? postgres(options.url, config) : postgres(config)) as unknown as Sql;
+  try {
+    return (tls.url ? postgres(tls.url, config) : postgres(config)) as unknown as Sql;
+  } catch (err) {
+    // postgres.js reads the URL at once: a bad one is a configuration error, not a failed connection.
+    const what = options.url ? `the database URL ${redactUrl(options.url)}` : 'the PG* variables';
+    throw usageError('bad-url', `${what} cannot be used: ${scrub((err as Error).message, options.url)}`, {
+      hint: 'the form is postgres://user:password@host:port/database?sslmode=require (percent-encode special characters in the password)',
+    });
+  }
+}
+
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+interface TlsSettings {
+  /** The URL without the libpq-only parameters, which postgres.js would send to the server as settings. */
+  url?: string;
+  ssl: boolean | 'prefer' | 'require' | { ca?: string; rejectUnauthorized: true; host?: string; checkServerIdentity?: () => undefined };
+}
+
+/**
+ * libpq's TLS settings, as a DBA expects them: `sslmode` and `sslrootcert`
+ * from the URL, else PGSSLMODE and PGSSLROOTCERT; default `prefer`. postgres.js
+ * reads neither variable, sends `sslrootcert` to the server as a setting,
+ * treats `allow` as `require` and checks the host name under `verify-ca`.
+ * Without sslrootcert, verify-* trust the system's certificate authorities.
+ */
+export function tlsSettings(url: string | undefined, env: NodeJS.ProcessEnv): TlsSettings {
+  // Only the query is rewritten: postgres.js parses the rest (several hosts, sockets).
+  const at = url?.indexOf('?') ?? -1;
+  const query = new URLSearchParams(at >= 0 ? url!.slice(at + 1) : '');
+  const ssl = query.get('ssl');
+  const mode = query.get('sslmode') ?? (ssl === 'true' ? 'require' : ssl === 'false' ? 'disable' : ssl) ?? env.PGSSLMODE ?? 'prefer';
+  const rootCert = query.get('sslrootcert') ?? env.PGSSLROOTCERT;
+  for (const key of ['sslmode', 'ssl', 'sslrootcert']) query.delete(key);
+  const base = { url: at >= 0 ? url!.slice(0, at) + (query.size ? `?${query}` : '') : url };
+  if (!SSL_MODES.includes(mode)) {
+    throw usageError('bad-sslmode', `sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`, { hint: 'set sslmode in the URL or PGSSLMODE' });
+  }
+  if (mode === 'disable') return { ...base, ssl: false };
+  // libpq's allow tries without TLS first; both fall back, so prefer is the nearest.
+  if (mode === 'allow' || mode === 'prefer' || mode === 'require') return { ...base, ssl: mode === 'require' ? 'require' : 'prefer' };
+  let ca: string | undefined;
+  if (rootCert && rootCert !== 'system') {
+    try {
+      ca = readFileSync(rootCert, 'utf8');
+    } catch (err) {
+      throw usageError('bad-sslrootcert', `cannot read sslrootcert ${rootCert}: ${(err as Error).message}`);
+    }
+  }
+  if (mode === 'verify-ca') return { ...base, ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } };
+  // postgres.js sends no server name for an IP address, and Node then checks
+  // the certificate against "localhost": name the host for the check ourselves.
+  const hosts = hostsOf(url, env);
+  if (hosts.length > 1 && hosts.some((h) => isIP(h))) {
+    throw usageError('bad-sslmode', 'sslmode=verify-full cannot check several hosts given as IP addresses', { hint: 'name the hosts by their DNS names, as in their certificates' });
+  }
+  return { ...base, ssl: { ca, rejectUnauthorized: true, ...(hosts.length === 1 ? { host: hosts[0] } : {}) } };
+}
+
+/** The host names a URL (or PGHOST) gives, read as postgres.js reads them. */
+function hostsOf(url: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const authority = url ? url.slice(url.indexOf('://') + 3).split(/[?/]/)[0] : '';
+  const list = decodeURIComponent(authority.slice(authority.indexOf('@') + 1)) || env.PGHOST || 'localhost';
+  return list.split(',').map((h) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0]));
 }
 
 export function errorCode(err: unknown): string | undefined {
@@ -137,6 +206,9 @@ function connectError(err: unknown, where: string, options: ConnectOptions): Sql
     ENOTFOUND: 'check the host name',
     CONNECT_TIMEOUT: 'the server did not answer in time; check the host, port and firewall, or add --wait',
   };
+  // Node's TLS errors: the certificate did not pass sslmode=verify-ca/verify-full, or the server broke off TLS.
+  if (code && /CERT|SELF_SIGNED|ISSUER|ALTNAME/.test(code)) hints[code] = 'the server\'s certificate was not verified: give its CA certificate with sslrootcert=FILE in the URL (or PGSSLROOTCERT), or use sslmode=require to encrypt without verifying';
+  if (code === 'ECONNRESET' && /TLS/.test(raw)) hints[code] = 'the server broke off the TLS handshake: does it have ssl = on? With sslmode=prefer sqlrev connects without TLS when the server offers none';
   return new SqlrevError('cannot-connect', EXIT.connect, `cannot connect to ${where}: ${raw}${code && !raw.includes(code) ? ` (${code})` : ''}`, {
     hint: (code && hints[code]) ?? 'check --db, DATABASE_URL or the PG* variables',
   });
@@ -148,9 +220,9 @@ const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CO
 /**
  * A server or connection error met outside a revision's SQL (reading or
  * writing sqlrev's state, taking the lock) as a SqlrevError: lost connection
- * → exit 5, missing privileges → exit 2 with what to grant, anything else → 1.
+ * → exit 5, missing privileges → exit 2 with what a DBA should run, anything else → 1.
  */
-export function stateError(err: unknown, schema: string): SqlrevError {
+export function stateError(err: unknown, schema: string, user?: string): SqlrevError {
   if (err instanceof SqlrevError) return err;
   const e = err as { message?: string; detail?: string; hint?: string };
   const code = errorCode(err);
@@ -161,10 +233,12 @@ export function stateError(err: unknown, schema: string): SqlrevError {
     });
   }
   if (code === '42501') {
-    return new SqlrevError('permission-denied', EXIT.usage, `sqlrev's state schema "${schema}" cannot be used: ${message}`, {
-      hint: `the connecting role needs CREATE on the database the first time (to create schema "${schema}"), then USAGE on it and SELECT, INSERT, UPDATE, DELETE on its tables; or choose another --schema`,
-      cause: err,
-    });
+    const [s, role] = [quoteIdent(schema), user === undefined ? '<role>' : quoteIdent(user)];
+    // "for database": creating the state schema needs CREATE on the database.
+    const hint = /for database/.test(e.message ?? '')
+      ? `the state schema does not exist and this role may not create it; a DBA can run: create schema ${s} authorization ${role}; (docs/least-privilege.md)`
+      : `${role} needs USAGE on schema ${s} and SELECT, INSERT, UPDATE, DELETE on its tables, or (simplest) to own the schema and its tables (docs/least-privilege.md)`;
+    return new SqlrevError('permission-denied', EXIT.usage, `sqlrev's state schema "${schema}" cannot be used: ${message}`, { hint, cause: err });
   }
   return new SqlrevError('server-error', EXIT.sqlFailed, `the server refused sqlrev's own statement: ${message}`, { hint: e.hint, cause: err });
 }

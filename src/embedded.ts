@@ -9,7 +9,8 @@
  *   is missing, so a second start reuses the data.
  * - No port is stored: each start picks a free one (unless `port` is given);
  *   the URL returned is the only place to read it.
- * - Trust authentication, listening on 127.0.0.1 only and on no Unix socket:
+ * - Trust authentication (password authentication only when a test asks for
+ *   it with `password`), listening on 127.0.0.1 only and on no Unix socket:
  *   a scratch server has no password to leak, and only local users reach it.
  * - The server lives no longer than the Node process that started it: it never
  *   keeps the event loop alive, and it is stopped on exit and on signals.
@@ -42,6 +43,14 @@ export interface EmbeddedOptions {
   persistent?: boolean;
   /** Server and initdb output, one line at a time; nothing is printed otherwise. */
   onLog?: (line: string) => void;
+  /**
+   * For tests of password handling: a new cluster requires this password
+   * (scram-sha-256) for user postgres instead of trusting local users. The
+   * returned URL does not contain it.
+   */
+  password?: string;
+  /** Extra server settings (`-c name=value`), e.g. `{ ssl: 'on', ssl_cert_file: … }`. */
+  settings?: Record<string, string>;
 }
 
 /** Written into the data dir: the pid of the Node process that owns the server. */
@@ -76,7 +85,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   if (root) assertReachableByPostgresUser(dataDir);
   const initialised = assertUsableDataDir(dataDir, EmbeddedPostgres.major);
   try {
-    return await launch(dataDir, opts.port, persistent, initialised, root, EmbeddedPostgres, log);
+    return await launch(dataDir, { ...opts, persistent }, initialised, root, EmbeddedPostgres, log);
   } catch (e) {
     // A throwaway cluster this call created and could not use would only be litter.
     if (!persistent && !initialised) await rm(dataDir, { recursive: true, force: true });
@@ -228,8 +237,9 @@ function assertReachableByPostgresUser(dataDir: string): void {
 // Starting, reusing, stopping
 
 /** initdb when needed, then start on a free port; retries what a retry can fix. */
-async function launch(dataDir: string, fixedPort: number | undefined, persistent: boolean, initialised: boolean,
+async function launch(dataDir: string, opts: EmbeddedOptions & { persistent: boolean }, initialised: boolean,
   root: boolean, EmbeddedPostgres: LoadedPackage, log: LineLog): Promise<EmbeddedServer> {
+  const { port: fixedPort, persistent } = opts;
 
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await freePort());
@@ -238,8 +248,8 @@ async function launch(dataDir: string, fixedPort: number | undefined, persistent
       port,
       user: 'postgres',
       // initdb insists on a password file; nobody uses it under trust auth.
-      password: randomBytes(18).toString('base64url'),
-      authMethod: 'trust',
+      password: opts.password ?? randomBytes(18).toString('base64url'),
+      authMethod: opts.password === undefined ? 'trust' : 'scram-sha-256',
       persistent,
       // Postgres refuses to run as root; the package then runs it as `postgres`.
       createPostgresUser: root,
@@ -248,6 +258,7 @@ async function launch(dataDir: string, fixedPort: number | undefined, persistent
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'unix_socket_directories=',
         ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+        ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       ],
       onLog: log.emit,
       onError: (e: unknown) => log.emit(String(e)),

@@ -4,6 +4,7 @@
  * schema made ready, and always — on success, failure or Ctrl-C — the lock
  * released and the connection closed. Server errors become SqlrevErrors.
  */
+import { checkSchemaName } from './config.js';
 import { connect, errorCode, stateError, acquireLock, releaseLock, describeHolder, type Connection, type Notice } from './db.js';
 import { EXIT, SqlrevError } from './errors.js';
 import { ensureState, readState, LATEST_STATE_VERSION, type State } from './state.js';
@@ -42,7 +43,7 @@ export type Resolved<T extends DbOptions> = T & { dir: string; schema: string };
 
 /** The library's defaults, the same as the CLI's. */
 export function withDefaults<T extends DbOptions>(options: T): Resolved<T> {
-  return { ...options, dir: options.dir ?? 'migrations', schema: options.schema ?? 'sqlrev' };
+  return { ...options, dir: options.dir ?? 'migrations', schema: checkSchemaName(options.schema ?? 'sqlrev') };
 }
 
 export interface Session {
@@ -137,7 +138,7 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);
   } catch (err) {
-    throw stateError(err, options.schema);
+    throw stateError(err, options.schema, session.conn.user);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     if (locked) await releaseLock(session.conn.sql, options.schema).catch(() => undefined);
@@ -151,7 +152,7 @@ export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: S
   try {
     return await fn(session, await readState(session.conn.sql, options.schema));
   } catch (err) {
-    throw stateError(err, options.schema);
+    throw stateError(err, options.schema, session.conn.user);
   } finally {
     await session.stop();
   }

@@ -100,12 +100,16 @@ export async function readState(sql: Sql, schema: string): Promise<State> {
  * The SQL that brings the state schema from `current` to the latest version:
  * one script per state file, each to run in its own transaction.
  */
-export function stateUpgrades(schema: string, current: number, files: [number, string][] = stateFiles()): { version: number; sql: string }[] {
+export function stateUpgrades(schema: string, current: number, files: [number, string][] = stateFiles(), schemaExists = false): { version: number; sql: string }[] {
   return files.filter(([v]) => v > current).map(([v, text]) => ({
     version: v,
-    sql: stateSql(text, schema) + (v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`),
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+    // schema exists: a role that owns a schema a DBA made for it has no such right.
+    sql: stateSql(schemaExists ? text.replace(CREATE_SCHEMA, '') : text, schema) + (v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`),
   }));
 }
+
+const CREATE_SCHEMA = /^create schema if not exists :"schema";$/m;
 
 /**
  * Install or upgrade the state schema to the latest version, one file per
@@ -113,7 +117,8 @@ export function stateUpgrades(schema: string, current: number, files: [number, s
  */
 export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles()): Promise<number> {
   let version = current;
-  for (const upgrade of stateUpgrades(schema, current, files)) {
+  const [{ exists }] = await sql`select exists (select from pg_namespace where nspname = ${schema}) as exists`;
+  for (const upgrade of stateUpgrades(schema, current, files, Boolean(exists))) {
     await sql.unsafe(`begin;\n${upgrade.sql}\ncommit;`).simple();
     version = upgrade.version;
   }
@@ -173,7 +178,8 @@ export function send(sql: Sql, s: Statement) {
 
 /** The statement with its parameters written as literals, for `--sql` output that psql can run. */
 export function renderStatement(s: Statement): string {
-  return s.text.replace(/\$(\d+)/g, (_, n: string) => literal(s.params[Number(n) - 1])) + ';';
+  // Quoted names and literals are skipped: a schema named `a$1` keeps its `$1`.
+  return s.text.replace(/"(?:[^"]|"")*"|'(?:[^']|'')*'|\$(\d+)/g, (m, n?: string) => (n === undefined ? m : literal(s.params[Number(n) - 1]))) + ';';
 }
 
 function literal(p: Param | undefined): string {
