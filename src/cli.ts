@@ -14,7 +14,7 @@ import { createOutput, reportError, reportProblems, type Format, type Output } f
 import { VERSION } from './version.js';
 import { dbOptions, registerDbCommands, verifyWithDatabase, type DbFlags } from './cli-db.js';
 import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
-import { describeTarget, redactUrl } from './redact.js';
+import { describeTarget, redactUrl, scrub } from './redact.js';
 
 export interface GlobalFlags {
   db?: string;
@@ -151,7 +151,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       out = ctx.out;
       done(await fn(ctx, ...args));
     } catch (err) {
-      done(handleError(err, out ?? createOutput({ format: flags.json ? 'json' : 'human', noColor: flags.color === false, env })));
+      done(handleError(err, out ?? createOutput({ format: flags.json ? 'json' : 'human', noColor: flags.color === false, env }), env, flags.db));
     }
   };
 
@@ -356,7 +356,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   return EXIT.ok;
 }
 
-function handleError(err: unknown, out: Output): number {
+function handleError(err: unknown, out: Output, env: NodeJS.ProcessEnv, db?: string): number {
   if (err instanceof SqlrevError) {
     // A command may have printed its own JSON document for a failure (with its partial result).
     if ((err as { rendered?: boolean }).rendered) return err.exitCode;
@@ -365,7 +365,10 @@ function handleError(err: unknown, out: Output): number {
   if (err instanceof Error && err.name === 'CACError') {
     return reportError(out, usageError('usage', err.message, { hint: 'see migrate --help' }));
   }
-  out.error(out.c.red('internal error: ') + (err instanceof Error ? err.stack ?? err.message : String(err)));
+  // A bug's stack trace may quote a connection string: hide the password of every URL in play.
+  let text = err instanceof Error ? err.stack ?? err.message : String(err);
+  for (const url of [db, env.DATABASE_URL]) text = scrub(text, url, env);
+  out.error(out.c.red('internal error: ') + text);
   out.error('  this is a bug in sqlrev; please report it with the command you ran');
   return 70;
 }
@@ -388,7 +391,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     await cli.runMatchedCommand();
   } catch (err) {
-    return handleError(err, createOutput({ format: 'human', env }));
+    return handleError(err, createOutput({ format: 'human', env }), env);
   }
   return code;
 }

@@ -73,7 +73,10 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   for (let attempt = 1; ; attempt++) {
     const sql = open(heard, tls);
     try {
-      const [info] = await sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`;
+      const [info] = await giveUpAfter(
+        sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`,
+        connectTimeout(options) * 1000 * hostCount(options.url) + 1000,
+      );
       const pid = Number(info.pid);
       return {
         sql, where, pid,
@@ -113,13 +116,45 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   }
 }
 
+/**
+ * `query`, or a CONNECT_TIMEOUT error once `ms` have passed. postgres.js
+ * tries the hosts of a multi-host URL in turn and, when all refuse, starts
+ * again without end; its connect_timeout bounds one attempt, not the whole.
+ */
+async function giveUpAfter<T>(query: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no server answered within ${Math.round(ms / 1000)} s`), { code: 'CONNECT_TIMEOUT' })), ms);
+  });
+  try {
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Seconds for one connection attempt: the option, else libpq's connect_timeout (URL, then PGCONNECT_TIMEOUT), else 10. */
+function connectTimeout(options: ConnectOptions): number {
+  // Not new URL(): it refuses the host list of a multi-host URL.
+  const fromUrl = options.url ? /[?&]connect_timeout=([^&#]*)/.exec(options.url)?.[1] : undefined;
+  const seconds = Number(options.connectTimeoutSeconds ?? fromUrl ?? process.env.PGCONNECT_TIMEOUT ?? 10);
+  // libpq treats 0 (and nonsense) as "wait forever"; a migrator must not hang, so it keeps the default.
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(1, Math.round(seconds)) : 10;
+}
+
+/** How many hosts a URL names (`host1:5432,host2:5432`); 1 without a URL. */
+function hostCount(url: string | undefined): number {
+  const hosts = url ? /^[a-z]+:\/\/(?:[^@/]*@)?([^/?#]*)/i.exec(url)?.[1] : undefined;
+  return hosts ? hosts.split(',').length : 1;
+}
+
 function open(options: ConnectOptions, tls: TlsSettings): Sql {
   const config = {
     ssl: tls.ssl,
     max: 1,
     prepare: false,
     idle_timeout: 0,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    connect_timeout: connectTimeout(options),
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),

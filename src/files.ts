@@ -8,6 +8,7 @@ import path from 'node:path';
 import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseHeaders, type ParsedHeaders } from './headers.js';
+import { lineColumnAt } from './position.js';
 import type { Revision, RevisionFile } from './types.js';
 
 export interface FileEntry {
@@ -220,6 +221,16 @@ function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed
       file: entry.path, line: firstBadUtf8Line(entry.bytes), revision: half.id, code: 'invalid-utf8',
       message: `${entry.path} is not valid UTF-8`,
       hint: 'save the file as UTF-8',
+    });
+    return undefined;
+  }
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    // PostgreSQL cannot take a NUL in a query or in a text value.
+    problems.push({
+      file: entry.path, line: lineColumnAt(text, nul).line, revision: half.id, code: 'nul-byte',
+      message: `${entry.path} contains a NUL byte, which PostgreSQL accepts neither in SQL nor in text`,
+      hint: 'remove it (a file saved as UTF-16 looks like this: save it as UTF-8)',
     });
     return undefined;
   }

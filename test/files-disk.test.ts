@@ -1,7 +1,7 @@
 /**
  * What a real migrations folder on disk may hold besides plain files, through
  * the real executable: symbolic links (inside, out of the folder, to folders,
- * broken), 0-byte files and non-UTF-8 bytes. Each gets one clear outcome, and
+ * broken), 0-byte files, non-UTF-8 bytes and NUL bytes. Each gets one clear outcome, and
  * a file outside the folder is never read.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -83,17 +83,18 @@ t('a broken link is unreadable, reported even when its pair is missing too', asy
   } finally { p.cleanup(); }
 });
 
-t('0-byte files and non-UTF-8 bytes are each reported at their file (and line)', async () => {
+t('0-byte files, non-UTF-8 bytes and NUL bytes are each reported at their file (and line)', async () => {
   const p = project({
     '0001_a.up.sql': '', '0001_a.down.sql': '',
     '0002_b.up.sql': Buffer.concat([Buffer.from('-- parent: base\nselect 1;\nselect \''), Buffer.from([0xff, 0xfe]), Buffer.from('\';\n')]),
     '0002_b.down.sql': 'select 1;\n',
+    '0003_c.up.sql': '-- parent: base\nselect 1;\n\nselect \'a\0b\';\n', '0003_c.down.sql': 'select 1;\n',
   });
   try {
     const r = await verify(p.cwd);
     assert.is(r.code, 3);
     const got = r.problems.map((x) => `${x.code} ${x.file}:${x.line}`).sort();
-    assert.equal(got, ['empty-file migrations/0001_a.down.sql:1', 'empty-file migrations/0001_a.up.sql:1', 'invalid-utf8 migrations/0002_b.up.sql:3']);
+    assert.equal(got, ['empty-file migrations/0001_a.down.sql:1', 'empty-file migrations/0001_a.up.sql:1', 'invalid-utf8 migrations/0002_b.up.sql:3', 'nul-byte migrations/0003_c.up.sql:4']);
   } finally { p.cleanup(); }
 });
 

@@ -13,6 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmbedded, type EmbeddedServer } from '../src/embedded.js';
 import { migrate, type CliResult } from './support/cli.js';
+import { startMigrate } from './support/process.js';
 import { exits } from './support/db-assert.js';
 import { tempProject } from './support/folder.js';
 import { query, withDatabase } from './support/pg.js';
@@ -244,6 +245,22 @@ test('on the test server: sslmode=require encrypts when ssl is on, and fails cle
       p.cleanup();
     }
   });
+});
+
+test('a multi-host URL whose hosts all refuse ends with exit 5 instead of retrying forever', async () => {
+  const p = tempProject(FILES);
+  try {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const db = `postgres://postgres:${PASSWORD}@127.0.0.1:${a},127.0.0.1:${b}/db?connect_timeout=1`;
+    for (const env of [{}, { PGCONNECT_TIMEOUT: '1' }]) {
+      const args = ['status', '--db', 'PGCONNECT_TIMEOUT' in env ? db.replace('?connect_timeout=1', '') : db];
+      // postgres.js alone tries the hosts in turn without end: the child is killed and the test fails after 30 s.
+      const r = await startMigrate(args, { cwd: p.cwd, env }).result(30_000);
+      exits(r, 5, `multi-host, all refusing (${JSON.stringify(env)})`);
+      assert.match(r.stderr, /no server answered within \d+ s/);
+      noSecret(r, 'multi-host');
+    }
+  } finally { p.cleanup(); }
 });
 
 test.run();
