@@ -352,11 +352,16 @@ export function splitSql(sql: string): SplitResult {
   let copyData = -1;
   for (;;) {
     if (copyData >= 0 && at >= copyData) {
+      // A statement begun on the COPY line ends there: psql would resume it
+      // after the data, but a slice of the input cannot skip the data (and a
+      // file with COPY FROM STDIN is refused anyway).
+      finish(lastEnd, false);
       at = skipCopyData(sql, copyData, cursor, metaCommands);
       copyData = -1;
     }
     if (!lexer.next(at)) break;
-    at = lexer.end;
+    // A token still open at the end of the COPY line is cut there.
+    at = copyData >= 0 && lexer.end > copyData ? copyData : lexer.end;
     const kind = lexer.kind;
     if (kind === 'space' || kind === 'comment') continue;
     if (kind === 'meta') {
@@ -381,7 +386,7 @@ export function splitSql(sql: string): SplitResult {
       routine.identifier(sql, lexer.start, lexer.end, parenDepth);
     }
     if (start < 0) start = lexer.start;
-    lastEnd = lexer.end;
+    lastEnd = at;
   }
   finish(lastEnd, false);
   return { statements, metaCommands };
