@@ -88,8 +88,10 @@ export function closestKnownKey(written: string): HeaderKey | undefined {
   let best: HeaderKey | undefined;
   let bestDistance = Infinity;
   for (const key of KNOWN_HEADERS) {
-    const d = editDistance(lower, key);
     const allowed = key.length >= 6 ? 2 : 1;
+    // The distance is at least the difference in length: a long key needs no table.
+    if (Math.abs(lower.length - key.length) > allowed) continue;
+    const d = editDistance(lower, key);
     if (d <= allowed && d < bestDistance) {
       best = key;
       bestDistance = d;
