@@ -37,10 +37,10 @@ export class Random {
  * How many cases and from which seed: SQLREV_FUZZ_CASES and SQLREV_FUZZ_SEED
  * run longer campaigns or replay one failing seed (`SQLREV_FUZZ_CASES=1`).
  */
-export function campaign(defaultCases: number): { cases: number; seed: number } {
-  const cases = Number(process.env.SQLREV_FUZZ_CASES ?? defaultCases);
+export function campaign(defaultCases: number, casesVariable = 'SQLREV_FUZZ_CASES'): { cases: number; seed: number } {
+  const cases = Number(process.env[casesVariable] ?? defaultCases);
   const seed = Number(process.env.SQLREV_FUZZ_SEED ?? 1);
-  if (!Number.isSafeInteger(cases) || cases < 1) throw new Error(`SQLREV_FUZZ_CASES must be a whole number ≥ 1, not ${process.env.SQLREV_FUZZ_CASES}`);
+  if (!Number.isSafeInteger(cases) || cases < 1) throw new Error(`${casesVariable} must be a whole number ≥ 1, not ${process.env[casesVariable]}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`SQLREV_FUZZ_SEED must be a whole number ≥ 0, not ${process.env.SQLREV_FUZZ_SEED}`);
   return { cases, seed };
 }
