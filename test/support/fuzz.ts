@@ -91,7 +91,7 @@ export function fuzz<T>(name: string, defaultCases: number, make: (r: Random) =>
     try {
       check(input);
     } catch (e) {
-      const shown = JSON.stringify(input, (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+      const shown = JSON.stringify(input, (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)) ?? String(input);
       if (e instanceof Error) e.message = `seed ${caseSeed} (${name}): input ${shown.slice(0, 2000)}\n${e.message}`;
       throw e;
     }
