@@ -5,7 +5,8 @@
  * Pure and linear: one pass, no backtracking beyond a bounded look-ahead, slices
  * of the input instead of concatenation. Never throws: anything unterminated
  * (string, quoted identifier, dollar quote, comment, parenthesis, BEGIN ATOMIC
- * body) makes the rest of the input part of the last statement.
+ * body) makes the rest of the input part of the last statement (on the line of a
+ * COPY ... FROM stdin, the rest of that line: the data follows).
  *
  * Assumptions, as in every server since 9.1: standard_conforming_strings is on
  * (a backslash in '...' is an ordinary character) and the input is LF-normalised.
