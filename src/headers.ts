@@ -25,6 +25,9 @@ export interface ParsedHeaders {
 }
 
 const HEADER_LINE = /^--\s*([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)$/;
+// What PostgreSQL skips as whitespace. Not String.trim(): a no-break space or
+// a BOM before `--` is an identifier character to the server, so SQL.
+const SQL_SPACE = /^[ \t\f]+|[ \t\f]+$/g;
 
 /** Parse the header block of `text` (already normalised to LF). */
 export function parseHeaders(text: string, file: string): ParsedHeaders {
@@ -36,36 +39,39 @@ export function parseHeaders(text: string, file: string): ParsedHeaders {
   while (pos <= text.length) {
     const nl = text.indexOf('\n', pos);
     const lineEnd = nl === -1 ? text.length : nl;
-    const raw = text.slice(pos, lineEnd);
-    const trimmed = raw.trim();
     lineNo++;
-    if (trimmed !== '' && !trimmed.startsWith('--')) {
-      return { headers, bodyLine: lineNo, problems, nearMisses };
-    }
-    const m = HEADER_LINE.exec(trimmed);
-    if (m) {
-      const written = m[1];
-      const value = m[2].trim();
-      if (isKnown(written)) {
-        const previous = headers.get(written);
-        if (previous) {
-          problems.push({
-            file, line: lineNo, code: 'duplicate-header',
-            message: `header "${written}" appears twice (lines ${previous.line} and ${lineNo})`,
-            hint: `keep one "-- ${written}:" line`,
-          });
-        } else {
-          headers.set(written, { key: written, value, line: lineNo });
-        }
-      } else {
-        const resembled = closestKnownKey(written);
-        if (resembled && !nearMisses.has(resembled)) nearMisses.set(resembled, { written, line: lineNo });
+    // A lone CR ends a `--` comment for the server (CRLF is LF by now): the
+    // rest of such a line is read as another line, though numbered as this one.
+    for (const part of text.slice(pos, lineEnd).split('\r')) {
+      const trimmed = part.replace(SQL_SPACE, '');
+      if (trimmed !== '' && !trimmed.startsWith('--')) {
+        return { headers, bodyLine: lineNo, problems, nearMisses };
       }
+      const m = HEADER_LINE.exec(trimmed);
+      if (m) header(m[1], m[2].trim(), lineNo);
     }
     if (nl === -1) break;
     pos = nl + 1;
   }
   return { headers, bodyLine: lineNo + 1, problems, nearMisses };
+
+  function header(written: string, value: string, line: number): void {
+    if (isKnown(written)) {
+      const previous = headers.get(written);
+      if (previous) {
+        problems.push({
+          file, line, code: 'duplicate-header',
+          message: `header "${written}" appears twice (lines ${previous.line} and ${line})`,
+          hint: `keep one "-- ${written}:" line`,
+        });
+      } else {
+        headers.set(written, { key: written, value, line });
+      }
+    } else {
+      const resembled = closestKnownKey(written);
+      if (resembled && !nearMisses.has(resembled)) nearMisses.set(resembled, { written, line });
+    }
+  }
 }
 
 function isKnown(key: string): key is HeaderKey {
@@ -82,8 +88,10 @@ export function closestKnownKey(written: string): HeaderKey | undefined {
   let best: HeaderKey | undefined;
   let bestDistance = Infinity;
   for (const key of KNOWN_HEADERS) {
-    const d = editDistance(lower, key);
     const allowed = key.length >= 6 ? 2 : 1;
+    // The distance is at least the difference in length: a long key needs no table.
+    if (Math.abs(lower.length - key.length) > allowed) continue;
+    const d = editDistance(lower, key);
     if (d <= allowed && d < bestDistance) {
       best = key;
       bestDistance = d;

@@ -5,7 +5,8 @@
  * Pure and linear: one pass, no backtracking beyond a bounded look-ahead, slices
  * of the input instead of concatenation. Never throws: anything unterminated
  * (string, quoted identifier, dollar quote, comment, parenthesis, BEGIN ATOMIC
- * body) makes the rest of the input part of the last statement.
+ * body) makes the rest of the input part of the last statement (on the line of a
+ * COPY ... FROM stdin, the rest of that line: the data follows).
  *
  * Assumptions, as in every server since 9.1: standard_conforming_strings is on
  * (a backslash in '...' is an ordinary character) and the input is LF-normalised.
@@ -352,11 +353,16 @@ export function splitSql(sql: string): SplitResult {
   let copyData = -1;
   for (;;) {
     if (copyData >= 0 && at >= copyData) {
+      // A statement begun on the COPY line ends there: psql would resume it
+      // after the data, but a slice of the input cannot skip the data (and a
+      // file with COPY FROM STDIN is refused anyway).
+      finish(lastEnd, false);
       at = skipCopyData(sql, copyData, cursor, metaCommands);
       copyData = -1;
     }
     if (!lexer.next(at)) break;
-    at = lexer.end;
+    // A token still open at the end of the COPY line is cut there.
+    at = copyData >= 0 && lexer.end > copyData ? copyData : lexer.end;
     const kind = lexer.kind;
     if (kind === 'space' || kind === 'comment') continue;
     if (kind === 'meta') {
@@ -381,7 +387,7 @@ export function splitSql(sql: string): SplitResult {
       routine.identifier(sql, lexer.start, lexer.end, parenDepth);
     }
     if (start < 0) start = lexer.start;
-    lastEnd = lexer.end;
+    lastEnd = at;
   }
   finish(lastEnd, false);
   return { statements, metaCommands };

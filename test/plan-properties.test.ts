@@ -9,22 +9,11 @@ import { Graph } from '../src/graph.js';
 import { SqlrevError } from '../src/errors.js';
 import { checkApplied, planDown, planUp, type Plan } from '../src/plan.js';
 import type { GraphNode } from '../src/types.js';
+import { mulberry32 } from './support/random.js';
 
 const GRAPHS = 300;
 const CASES_PER_GRAPH = 6;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** mulberry32: a tiny seeded PRNG, good enough to shape test graphs. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   nodes: GraphNode[];

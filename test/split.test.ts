@@ -85,6 +85,16 @@ test('COPY FROM STDIN without \\. takes the rest of the input as data', () => {
   assert.equal(texts('copy t from STDIN;\nSELECT 1;\n'), ['copy t from STDIN;']);
 });
 
+test('a statement left open on the COPY line ends where the COPY data begins (found by fuzzing)', () => {
+  // Before: the open string and SELECT 1 became one statement spanning the data and its \. line.
+  for (const rest of [" SELECT 'open", ' SELECT']) {
+    const sql = `COPY t FROM stdin;${rest}\nx\n\\.\nSELECT 1;`;
+    const { statements, metaCommands } = splitSql(sql);
+    assert.equal(statements.map((s) => [s.text, s.terminated]), [['COPY t FROM stdin;', true], [rest.trim() + (rest.includes("'") ? '\n' : ''), false], ['SELECT 1;', true]], rest);
+    assert.equal(metaCommands, [{ line: 3, column: 1, text: '\\.' }]);
+  }
+});
+
 test('COPY TO STDOUT and COPY FROM a file are followed by SQL, not data', () => {
   assert.equal(texts('COPY t TO stdout;\nSELECT 1;'), ['COPY t TO stdout;', 'SELECT 1;']);
   assert.equal(texts("COPY t FROM '/tmp/x';\nSELECT 1;"), ["COPY t FROM '/tmp/x';", 'SELECT 1;']);
