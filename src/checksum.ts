@@ -4,11 +4,11 @@
  */
 import { hash } from 'node:crypto';
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// ignoreBOM: true keeps the BOM for normaliseText to drop, so exactly one is removed.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decode UTF-8 bytes (throws TypeError on invalid UTF-8), drop the BOM, turn CRLF into LF. */
 export function normaliseBytes(bytes: Uint8Array): string {
-  // TextDecoder with ignoreBOM: false already strips a leading BOM.
   return normaliseText(decoder.decode(bytes));
 }
 

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checksum, normaliseBytes } from '../src/checksum.js';
+import { checksum, normaliseBytes, normaliseText } from '../src/checksum.js';
 import { projectFromEntries } from '../src/project.js';
 import { entries, pair } from './support/folder.js';
 
@@ -34,6 +34,13 @@ files('checksums ignore a BOM and CRLF line ends but see every other byte', () =
   assert.is(checksum(normaliseBytes(Buffer.from(crlf))), checksum(normaliseBytes(Buffer.from(lf))));
   assert.is.not(checksum(normaliseBytes(Buffer.from(lf + ' '))), checksum(normaliseBytes(Buffer.from(lf))));
   assert.match(checksum(lf), /^sha256:[0-9a-f]{64}$/);
+});
+
+files('exactly one BOM is removed: the same text as bytes or as a string, and a second BOM stays', () => {
+  const bom = '\ufeff';
+  assert.is(normaliseBytes(Buffer.from(bom + 'select 1;\r\n')), 'select 1;\n');
+  assert.is(normaliseBytes(Buffer.from(bom + bom + 'select 1;')), bom + 'select 1;');
+  assert.is(normaliseBytes(Buffer.from(bom + bom + 'x')), normaliseText(bom + bom + 'x'));
 });
 
 files('a missing parent header names the file and line 1', () => {
