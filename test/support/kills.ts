@@ -1,0 +1,90 @@
+/**
+ * kill -9 at a random (seeded) moment of `migrate up` or `migrate down`, and
+ * the checks after it: the killed backend gone, sqlrev's lock free, every
+ * revision recorded iff its table exists, and the log replaying to the
+ * recorded set. Used by test/faults/kill.test.ts (a few kills) and
+ * bench/soak.ts (many).
+ */
+import { query } from './pg.js';
+import { startMigrate, until } from './process.js';
+import { backendsGone, chainParent, LOCK_CLASS, logRows, migratorBackends, recordedAndReal, replay } from './faults.js';
+
+/**
+ * `n` revisions in a line whose up creates table t<id>: every third also
+ * sleeps 5 ms and every third inserts 2,000 rows, so a kill lands inside a
+ * revision as well as between two.
+ */
+export function slowChain(n: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let k = 1; k <= n; k++) {
+    const id = String(k).padStart(4, '0');
+    const parent = k === 1 ? 'base' : String(k - 1).padStart(4, '0');
+    const work = k % 3 === 0 ? 'select pg_sleep(0.005);' : k % 3 === 1 ? `insert into t${id} select generate_series(1, 2000);` : '';
+    files[`${id}_r.up.sql`] = `-- parent: ${parent}\ncreate table t${id} (id int);\n${work}\n`;
+    files[`${id}_r.down.sql`] = `drop table t${id};\n`;
+  }
+  return files;
+}
+
+export interface KillOutcome {
+  direction: 'up' | 'down';
+  delayMs: number;
+  /** What the migrator's backend was doing just before the kill. */
+  landed: 'mid-revision' | 'between' | 'finished-first';
+  /** Revisions recorded after the kill. */
+  applied: number;
+  /** From taking the lock to the kill, or to the end when the run finished first. */
+  runMs: number;
+}
+
+/**
+ * Start `migrate <direction>`, SIGKILL it `delayMs` after its backend holds
+ * sqlrev's lock, then check the database. Throws with the details when a
+ * check fails. `landed` is sampled from pg_stat_activity just before the
+ * kill: 'active' means inside a revision's statements, 'between' covers the
+ * client's side between two revisions and the bookkeeping's round trips.
+ */
+export async function killAt(cwd: string, url: string, direction: 'up' | 'down', delayMs: number): Promise<KillOutcome> {
+  const args = direction === 'up' ? ['up', 'head'] : ['down', 'base'];
+  const m = startMigrate([...args, '--db', url, '--no-color', '--lock-timeout', '30'], { cwd });
+  let landed: KillOutcome['landed'];
+  let runMs: number;
+  try {
+    // Count from the moment it holds the lock: node's start-up time varies far more than the run.
+    await until('the migrator to take the lock or finish', async () => !m.running() || (await lockPids(url)).length > 0, { ms: 30_000 });
+    const locked = performance.now();
+    // The random moment itself (not a wait for a condition), cut short if the run ends first.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([m.exited, new Promise((resolve) => { timer = setTimeout(resolve, delayMs); })]);
+    clearTimeout(timer);
+    runMs = performance.now() - locked;
+    const [backend] = m.running() ? await migratorBackends(url) : [];
+    landed = !m.running() ? 'finished-first' : backend?.state === 'active' ? 'mid-revision' : 'between';
+    m.signal('SIGKILL');
+    const r = await m.result(30_000);
+    if (landed === 'finished-first' && r.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${r.code} before the kill\n${r.stderr}`);
+  } finally {
+    await m.stop();
+  }
+  await checkAfterKill(url);
+  const { recorded } = await recordedAndReal(url);
+  return { direction, delayMs, landed, applied: recorded.length, runMs };
+}
+
+/** After a kill: backends gone, no advisory lock held, recorded = real, the log replays to the recorded set. */
+export async function checkAfterKill(url: string): Promise<void> {
+  await backendsGone(url);
+  const locks = await lockPids(url);
+  if (locks.length) throw new Error(`sqlrev's lock is still held by ${locks.join(', ')}`);
+  const { recorded, real } = await recordedAndReal(url);
+  if (recorded.join() !== real.join()) throw new Error(`recorded ${recorded.length} revisions, ${real.length} tables exist:\nonly recorded: ${recorded.filter((id) => !real.includes(id))}\nonly tables: ${real.filter((id) => !recorded.includes(id))}`);
+  const replayed = [...replay(await logRows(url), chainParent)].sort();
+  if (replayed.join() !== recorded.join()) throw new Error(`the log replays to ${replayed.length} revisions, ${recorded.length} are recorded`);
+}
+
+/** Sessions holding any advisory lock of sqlrev's class in this database. */
+async function lockPids(url: string): Promise<number[]> {
+  const rows = await query(url, `select pid from pg_locks where locktype = 'advisory' and granted and classid = $1
+    and database = (select oid from pg_database where datname = current_database())`, [LOCK_CLASS]);
+  return rows.map((r) => Number(r.pid));
+}
