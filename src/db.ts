@@ -113,12 +113,20 @@ function open(options: ConnectOptions): Sql {
     max: 1,
     prepare: false,
     idle_timeout: 0,
+    // A lost connection stays lost: postgres.js would otherwise open a new
+    // session for the next query, holding neither sqlrev's lock nor the
+    // transaction in progress (queries are refused with CONNECTION_ENDED).
+    onclose: () => void sql.end({ timeout: 0 }).catch(() => undefined),
+    // A pipeline is written whole to the one connection, never held back in
+    // the client's queue (which a new session would run after a loss).
+    max_pipeline: Number.MAX_SAFE_INTEGER,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),
   } as const;
-  return (options.url ? postgres(options.url, config) : postgres(config)) as unknown as Sql;
+  const sql = (options.url ? postgres(options.url, config) : postgres(config)) as unknown as Sql;
+  return sql;
 }
 
 export function errorCode(err: unknown): string | undefined {

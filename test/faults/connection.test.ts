@@ -1,0 +1,192 @@
+/**
+ * The server ends the connection mid-run: pg_terminate_backend from another
+ * session, or the whole server stopped and started again. Expected (DESIGN.md
+ * §6–7): a clean error without a stack trace, exit 5, nothing half recorded,
+ * the lock gone with the session, and a rerun that finishes the job. A lost
+ * connection is never silently reopened: a new session would hold neither
+ * sqlrev's lock nor the transaction in progress.
+ *
+ * A revision sleeps as long as the database setting fault.sleep says, so the
+ * rerun runs the very same files with the setting reset (no edit, no checksum
+ * change).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect, errorCode } from '../../src/db.js';
+import { startEmbedded } from '../../src/embedded.js';
+import { tempProject } from '../support/folder.js';
+import { query, withDatabase } from '../support/pg.js';
+import { runMigrate, startMigrate, until, type Migrator } from '../support/process.js';
+import { backendGone, backendsGone, chain, chainParent, ids, lockHolders, logRows, migratorBackends, recordedAndReal, replay, revision } from '../support/faults.js';
+
+/** pg_sleep for fault.sleep seconds (0 when unset). */
+const SLEEP = `select pg_sleep(coalesce(nullif(current_setting('fault.sleep', true), ''), '0')::float8)`;
+
+/** 0001 and 0002 are quick; 0003 creates its table, then sleeps (`tail` comes after). */
+function sleepingThird(tail = '', headers = ''): Record<string, string> {
+  return { ...chain(2), ...revision('0003', '0002', `create table t0003 (id int);\n${SLEEP};\n${tail}`, 'drop table t0003;', headers) };
+}
+
+/** Until the migrator's backend sleeps in pg_sleep (so inside revision 0003); its pid. */
+function sleeping(url: string, m: Migrator): Promise<number> {
+  return until('the migrator sleeping inside revision 0003', async () => {
+    const [row] = await query(url, `select pid from pg_stat_activity where datname = current_database()
+      and application_name like 'sqlrev %' and state = 'active' and wait_event = 'PgSleep'`);
+    return row ? Number(row.pid) : undefined;
+  }, { alive: [m] });
+}
+
+/** A clean error: exit 5, says the connection was lost, no stack trace, no lock warning from a reopened session. */
+function assertCleanLoss(r: { code: number | null; stderr: string; stdout: string }): void {
+  assert.is(r.code, 5, `exit code\n${r.stderr}`);
+  assert.match(r.stderr, /connection/i);
+  assert.not.match(r.stderr, /^\s+at /m, `no stack trace:\n${r.stderr}`);
+  assert.not.match(r.stderr, /internal error/, r.stderr);
+  assert.not.match(r.stderr, /WARNING/, `nothing ran on a reopened session:\n${r.stderr}`);
+}
+
+/** Recorded = real, the log replays to it, no lock held, no backend of sqlrev left. */
+async function assertConsistent(url: string, applied: string[]): Promise<void> {
+  await backendsGone(url);
+  assert.equal(await recordedAndReal(url), { recorded: applied, real: applied });
+  assert.equal([...replay(await logRows(url), chainParent)].sort(), applied, 'the log replays to the recorded set');
+  assert.equal(await lockHolders(url), [], 'the lock is free');
+}
+
+const terminate = suite('faults: the server ends the connection (pg_terminate_backend)');
+
+/**
+ * Start `up` (with `more` options), terminate its backend while 0003 sleeps,
+ * and return what it printed; the database's fault.sleep is 30 s meanwhile.
+ */
+async function terminated(url: string, cwd: string, ...more: string[]) {
+  const [{ db }] = await query(url, 'select current_database() as db');
+  await query(url, `alter database "${db}" set fault.sleep = '30'`);
+  const m = startMigrate(['up', '--db', url, '--no-color', ...more], { cwd });
+  try {
+    const pid = await sleeping(url, m);
+    await query(url, 'select pg_terminate_backend($1)', [pid]);
+    const r = await m.result(15_000); // far below the 30 s sleep: the loss ended the run
+    await backendGone(url, pid);
+    await query(url, `alter database "${db}" reset fault.sleep`);
+    return r;
+  } finally {
+    await m.stop();
+  }
+}
+
+terminate('terminated mid-revision: exit 5, clean error, the revision rolled back, the lock gone, a rerun applies it', async () => {
+  const p = tempProject(sleepingThird());
+  try {
+    await withDatabase(async (url) => {
+      assertCleanLoss(await terminated(url, p.cwd));
+      await assertConsistent(url, ['0001', '0002']);
+      const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
+      assert.is(again.code, 0, again.stderr);
+      await assertConsistent(url, ids(3));
+    });
+  } finally {
+    p.cleanup();
+  }
+});
+
+terminate('terminated under --single-transaction: none of the 120 statements piped behind the sleep runs on a new session', async () => {
+  // --single-transaction pipes a revision's statements: 120 of them behind the
+  // sleep, more than postgres.js writes at once by default (100).
+  const more = Array.from({ length: 120 }, (_, k) => `create table t0003_${k} ();`).join('\n');
+  const p = tempProject(sleepingThird(more));
+  try {
+    await withDatabase(async (url) => {
+      assertCleanLoss(await terminated(url, p.cwd, '--single-transaction'));
+      const strays = await query(url, `select tablename from pg_tables where tablename like 't0003\\_%'`);
+      assert.equal(strays.map((r) => r.tablename), [], 'no statement of 0003 ran outside the run\'s transaction');
+      await assertConsistent(url, []);
+      const again = await runMigrate(['up', '--db', url, '--no-color', '--single-transaction'], { cwd: p.cwd });
+      assert.is(again.code, 0, again.stderr);
+      await assertConsistent(url, ids(3));
+    });
+  } finally {
+    p.cleanup();
+  }
+});
+
+terminate('terminated at commit, after the bookkeeping rows were written: neither the revision nor its rows survive', async () => {
+  // A deferred constraint trigger sleeps at COMMIT, after the revision row and the log row are inserted.
+  const atCommit = `create function t0003_at_commit() returns trigger language plpgsql as $$ begin perform pg_sleep(coalesce(nullif(current_setting('fault.sleep', true), ''), '0')::float8); return null; end $$;
+create constraint trigger t0003_slow after insert on t0003 deferrable initially deferred for each row execute function t0003_at_commit();
+insert into t0003 values (1);`;
+  const p = tempProject({ ...chain(2), ...revision('0003', '0002', `create table t0003 (id int);\n${atCommit}`, 'drop table t0003;\ndrop function t0003_at_commit();') });
+  try {
+    await withDatabase(async (url) => {
+      assertCleanLoss(await terminated(url, p.cwd));
+      await assertConsistent(url, ['0001', '0002']);
+      const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
+      assert.is(again.code, 0, again.stderr);
+      await assertConsistent(url, ids(3));
+    });
+  } finally {
+    p.cleanup();
+  }
+});
+
+terminate('a lost connection is refused, never reopened on a new session', async () => {
+  await withDatabase(async (url) => {
+    const conn = await connect({ url });
+    try {
+      await query(url, 'select pg_terminate_backend($1)', [conn.pid]);
+      const outcome = await until('the client to see its connection lost', async () => {
+        try {
+          const [row] = await conn.sql`select pg_backend_pid() as pid`;
+          return Number(row.pid) === conn.pid ? undefined : `ran on a new backend ${row.pid}`;
+        } catch (err) {
+          return `refused (${errorCode(err)})`;
+        }
+      });
+      assert.match(outcome, /^refused/);
+      // Later queries too, and no session of sqlrev was opened meanwhile.
+      const later = await conn.sql`select 1`.then(() => 'ran', (err) => `refused (${errorCode(err)})`);
+      assert.is(later, 'refused (CONNECTION_ENDED)');
+      assert.equal(await migratorBackends(url), []);
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  });
+});
+
+terminate.run();
+
+const restart = suite('faults: the server restarts mid-run (an embedded server of the test\'s own)');
+
+restart('the server stopped while a revision sleeps: exit 5, clean error; started again, the state is consistent and a rerun applies', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sqlrev-fault-restart-'));
+  const p = tempProject(sleepingThird());
+  let server = await startEmbedded({ dataDir });
+  try {
+    const url = server.url.replace(/\/[^/]*$/, '/faults');
+    await query(server.url, 'create database faults');
+    await query(server.url, `alter database faults set fault.sleep = '30'`);
+    const m = startMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
+    try {
+      await sleeping(url, m);
+      await server.stop(); // fast shutdown: the server ends every connection
+      assertCleanLoss(await m.result(15_000));
+    } finally {
+      await m.stop();
+    }
+    server = await startEmbedded({ dataDir, port: server.port });
+    await query(server.url, 'alter database faults reset fault.sleep');
+    await assertConsistent(url, ['0001', '0002']);
+    const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
+    assert.is(again.code, 0, again.stderr);
+    await assertConsistent(url, ids(3));
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    p.cleanup();
+  }
+});
+
+restart.run();
