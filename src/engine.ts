@@ -10,7 +10,7 @@ import { planDown, planUp, type Plan } from './plan.js';
 import type { Project } from './project.js';
 import { stateUpgrades, renderStatement, RESET_SESSION, type State } from './state.js';
 import { parseTarget } from './target.js';
-import { stepSql, type Runner, type SqlFailure, type Step } from './run.js';
+import { startedRow, stepSql, type Runner, type SqlFailure, type Step } from './run.js';
 import { checkDrift, checkState, graphWithState, headerFacts, loadSound, precheck, recordOf } from './checks.js';
 import { interrupted, withDefaults, withLockedSession, withReadSession, type DbOptions, type Resolved, type Session } from './session.js';
 
@@ -178,6 +178,7 @@ function renderScript(schema: string, steps: readonly Step[], single: boolean, s
     const { statements, bookkeeping } = stepSql(schema, step);
     out.push('', `-- ${step.direction} ${step.id} (${step.file})${step.transactional ? '' : ' — outside a transaction'}`);
     if (step.transactional && !single) out.push('begin;');
+    if (!step.transactional) out.push(renderStatement(startedRow(schema, step, statements)));
     for (const s of statements) out.push(s.text.endsWith(';') ? s.text : s.text + ';');
     if (!step.transactional) out.push('begin;');
     out.push(RESET_SESSION + ';');

@@ -3,8 +3,9 @@
  * the connection: BEGIN, each statement as its own message, the session
  * reset, the bookkeeping rows, COMMIT — one round trip, and the first
  * statement that fails is known exactly (the ones after it are refused by the
- * server as "transaction aborted"). A `-- transaction: false` revision runs
- * statement by statement in autocommit and is recorded afterwards.
+ * server as "transaction aborted"). A `-- transaction: false` revision logs
+ * 'started', runs statement by statement in autocommit, and is recorded
+ * afterwards.
  */
 import { EXIT, SqlrevError } from './errors.js';
 import { errorCode, type Sql } from './db.js';
@@ -51,6 +52,11 @@ function bookkeepingFor(schema: string, step: Step, duration: number | 'transact
   return step.direction === 'up'
     ? [insertRevision(schema, step.record, 'up', duration === 'transaction' ? undefined : duration), log]
     : [deleteRevision(schema, step.id), log];
+}
+
+/** The log row a `-- transaction: false` step commits before its first statement. */
+export function startedRow(schema: string, step: Step, statements: SqlStatement[]): Statement {
+  return logAction(schema, 'started', step.id, { direction: step.direction, file: step.file, statements: statements.map((s) => ({ line: s.line })) });
 }
 
 /** Runs steps on one connection; `cancel()` interrupts whatever is running. */
@@ -158,16 +164,22 @@ export class Runner {
     throw this.failure(reason, step, statement, context);
   }
 
-  /** Statements of a `-- transaction: false` revision, one by one, then its bookkeeping in a transaction. */
+  /**
+   * Statements of a `-- transaction: false` revision, one by one, then its
+   * bookkeeping in a transaction. A 'started' log row is committed first: if
+   * the run is killed part-way nothing more can be written, and that row is
+   * the trace that some of the statements may have run.
+   */
   async runAutocommit(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements } = stepSql(this.schema, step);
+    await send(this.sql, startedRow(this.schema, step, statements));
     const ran: SqlStatement[] = [];
     for (const s of statements) {
       try {
         await this.sql.unsafe(s.text).simple();
-          } catch (err) {
-            const failure = this.failure(err, step, s, undefined, ran);
+      } catch (err) {
+        const failure = this.failure(err, step, s, undefined, ran);
         await this.logFailure(step, failure, ran, s);
         throw failure;
       }
