@@ -64,8 +64,9 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
     return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
   });
 }
-function asFailure(err: unknown): SqlrevError {
-  return err instanceof SqlrevError ? err : new SqlrevError('sql-failed', EXIT.sqlFailed, String(err), { cause: err });
+/** A lost connection is exit 5 wherever it happens (stateError), a server's refusal 1. */
+function asFailure(err: unknown, schema: string): SqlrevError {
+  return err instanceof SqlrevError ? err : stateError(err, schema);
 }
 
 /** The final COMMIT of --single-transaction failed: deferred constraints of any revision are checked there. */
@@ -145,11 +146,11 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
         // A failing COMMIT has ended the transaction already; otherwise end it here.
         if (!committing) await runner.rollback();
         for (const r of reports) if (r.status === 'done') r.status = 'not-run';
-        failure = committing ? commitFailure(err, steps.length) : asFailure(err);
+        failure = committing ? commitFailure(err, steps.length) : asFailure(err, options.schema);
         if (!committing) reports[current].status = 'failed';
         await runner.logFailure(committing ? undefined : steps[current], failure);
       } else {
-        failure = asFailure(err);
+        failure = asFailure(err, options.schema);
         if (current >= 0) reports[current].status = 'failed';
         // Autocommit steps log their own failure (with the statements that ran).
         const step = steps[current];

@@ -173,8 +173,10 @@ export class Runner {
   async runAutocommit(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements } = stepSql(this.schema, step);
-    await send(this.sql, startedRow(this.schema, step, statements));
     const ran: SqlStatement[] = [];
+    await send(this.sql, startedRow(this.schema, step, statements)).catch((err: unknown) => {
+      throw this.failure(err, step, undefined, 'before its first statement ran', ran);
+    });
     for (const s of statements) {
       try {
         await this.sql.unsafe(s.text).simple();
@@ -187,7 +189,14 @@ export class Runner {
     }
     const durationMs = performance.now() - started;
     const bookkeeping = bookkeepingFor(this.schema, step, durationMs);
-    await this.inTransaction([RESET_SESSION], bookkeeping);
+    try {
+      await this.inTransaction([RESET_SESSION], bookkeeping);
+    } catch (err) {
+      // Every statement ran, but the revision is not recorded: say so.
+      const failure = this.failure(err, step, undefined, 'while recording the revision', ran);
+      await this.logFailure(step, failure, ran);
+      throw failure;
+    }
     return { id: step.id, direction: step.direction, durationMs };
   }
 
@@ -293,7 +302,9 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   }
   const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
     file: step.file, line, revision: step.id,
-    hint: e.hint ?? (isServerError ? undefined : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
+    hint: e.hint ?? (isServerError ? undefined : ran?.length
+      ? 'the connection to the server was lost; the revision was not recorded, so the next run starts it again'
+      : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
     extra: { sqlstate: isServerError ? code : undefined, column, detail: e.detail, serverHint: e.hint, context: e.where, statementsRun: ran?.map((s) => s.line) },
     cause: err,
   }) as SqlFailure;

@@ -64,4 +64,39 @@ for (const how of ['kill -9', 'pg_terminate_backend'] as const) {
   });
 }
 
+
+
+autocommit('the connection lost while recording it, after all its statements ran: exit 5, says what ran, not recorded, the next up reruns it', async () => {
+  // The revision slows down sqlrev's own bookkeeping: a trigger on the revisions table sleeps.
+  const slowBookkeeping = `create or replace function slow_bookkeeping() returns trigger language plpgsql as $$
+begin perform pg_sleep(coalesce(nullif(current_setting('fault.sleep', true), ''), '0')::float8); return new; end $$;
+create or replace trigger slow_bookkeeping before insert on sqlrev.revisions for each row execute function slow_bookkeeping();`;
+  const p = tempProject({ ...chain(2), ...revision('0003', '0002', slowBookkeeping, 'drop trigger slow_bookkeeping on sqlrev.revisions;\ndrop function slow_bookkeeping();', '-- transaction: false') });
+  const db = await databaseNoticingDeadClients();
+  try {
+    await query(db.url, `alter database "${db.name}" set fault.sleep = '30'`);
+    const m = startMigrate(['up', '--db', db.url, '--no-color'], { cwd: p.cwd });
+    try {
+      const backend = await runningStatement(db.url, 'insert into "sqlrev"."revisions"', m);
+      await query(db.url, 'select pg_terminate_backend($1)', [backend]);
+      const r = await m.result(15_000);
+      assert.is(r.code, 5, r.stderr);
+      assert.not.match(r.stderr, /^\s+at /m, 'no stack trace');
+      assert.match(r.stderr, /2 statement\(s\)[^\n]* already ran/, `says that both statements ran:\n${r.stderr}`);
+      await backendGone(db.url, backend);
+    } finally {
+      await m.stop();
+    }
+    await backendsGone(db.url);
+    assert.equal(await appliedIds(db.url), ['0001', '0002'], '0003 is not recorded');
+    assert.equal((await logRows(db.url)).map((l) => `${l.action} ${l.revision}`), ['up 0001', 'up 0002', 'started 0003']);
+    await query(db.url, `alter database "${db.name}" reset fault.sleep`);
+    const again = await runMigrate(['up', '--db', db.url, '--no-color'], { cwd: p.cwd });
+    assert.is(again.code, 0, again.stderr);
+    assert.equal(await appliedIds(db.url), ids(3));
+  } finally {
+    await db.drop();
+    p.cleanup();
+  }
+});
 autocommit.run();
