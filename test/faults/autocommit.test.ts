@@ -11,7 +11,7 @@ import { tempProject } from '../support/folder.js';
 import { query } from '../support/pg.js';
 import { runMigrate, startMigrate } from '../support/process.js';
 import { appliedIds } from '../support/db-assert.js';
-import { backendGone, backendsGone, chain, databaseNoticingDeadClients, ids, lockHolders, logRows, revision, runningStatement, tableExists } from '../support/faults.js';
+import { backendGone, backendsGone, chain, databaseNoticingDeadClients, ids, lockHolders, logRows, revision, runningStatement, sleepingBackend, tableExists } from '../support/faults.js';
 
 /** 0003 runs outside a transaction: its table (safe to repeat), then a sleep of fault.sleep seconds. */
 const files = {
@@ -77,7 +77,7 @@ create or replace trigger slow_bookkeeping before insert on sqlrev.revisions for
     await query(db.url, `alter database "${db.name}" set fault.sleep = '30'`);
     const m = startMigrate(['up', '--db', db.url, '--no-color'], { cwd: p.cwd });
     try {
-      const backend = await runningStatement(db.url, 'insert into "sqlrev"."revisions"', m);
+      const backend = await sleepingBackend(db.url, m); // in the trigger: the only sleep
       await query(db.url, 'select pg_terminate_backend($1)', [backend]);
       const r = await m.result(15_000);
       assert.is(r.code, 5, r.stderr);

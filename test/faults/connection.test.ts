@@ -19,8 +19,8 @@ import { connect, errorCode } from '../../src/db.js';
 import { startEmbedded } from '../../src/embedded.js';
 import { tempProject } from '../support/folder.js';
 import { query, withDatabase } from '../support/pg.js';
-import { runMigrate, startMigrate, until, type Migrator } from '../support/process.js';
-import { backendGone, backendsGone, chain, chainParent, ids, lockHolders, logRows, migratorBackends, recordedAndReal, replay, revision } from '../support/faults.js';
+import { runMigrate, startMigrate, until } from '../support/process.js';
+import { backendGone, backendsGone, chain, chainParent, ids, lockHolders, logRows, migratorBackends, recordedAndReal, replay, revision, sleepingBackend } from '../support/faults.js';
 
 /** pg_sleep for fault.sleep seconds (0 when unset). */
 const SLEEP = `select pg_sleep(coalesce(nullif(current_setting('fault.sleep', true), ''), '0')::float8)`;
@@ -28,15 +28,6 @@ const SLEEP = `select pg_sleep(coalesce(nullif(current_setting('fault.sleep', tr
 /** 0001 and 0002 are quick; 0003 creates its table, then sleeps (`tail` comes after). */
 function sleepingThird(tail = '', headers = ''): Record<string, string> {
   return { ...chain(2), ...revision('0003', '0002', `create table t0003 (id int);\n${SLEEP};\n${tail}`, 'drop table t0003;', headers) };
-}
-
-/** Until the migrator's backend sleeps in pg_sleep (so inside revision 0003); its pid. */
-function sleeping(url: string, m: Migrator): Promise<number> {
-  return until('the migrator sleeping inside revision 0003', async () => {
-    const [row] = await query(url, `select pid from pg_stat_activity where datname = current_database()
-      and application_name like 'sqlrev %' and state = 'active' and wait_event = 'PgSleep'`);
-    return row ? Number(row.pid) : undefined;
-  }, { alive: [m] });
 }
 
 /** A clean error: exit 5, says the connection was lost, no stack trace, no lock warning from a reopened session. */
@@ -67,7 +58,7 @@ async function terminated(url: string, cwd: string, ...more: string[]) {
   await query(url, `alter database "${db}" set fault.sleep = '30'`);
   const m = startMigrate(['up', '--db', url, '--no-color', ...more], { cwd });
   try {
-    const pid = await sleeping(url, m);
+    const pid = await sleepingBackend(url, m);
     await query(url, 'select pg_terminate_backend($1)', [pid]);
     const r = await m.result(15_000); // far below the 30 s sleep: the loss ended the run
     await backendGone(url, pid);
@@ -170,7 +161,7 @@ restart('the server stopped while a revision sleeps: exit 5, clean error; starte
     await query(server.url, `alter database faults set fault.sleep = '30'`);
     const m = startMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
     try {
-      await sleeping(url, m);
+      await sleepingBackend(url, m);
       await server.stop(); // fast shutdown: the server ends every connection
       assertCleanLoss(await m.result(15_000));
     } finally {

@@ -79,6 +79,15 @@ export function runningStatement(url: string, text: string, m: Migrator): Promis
   }, { alive: [m] });
 }
 
+/** The pid of the migrator's backend once it sleeps in pg_sleep (wherever the test put the only sleep). */
+export function sleepingBackend(url: string, m: Migrator): Promise<number> {
+  return until('the migrator sleeping in pg_sleep', async () => {
+    const [row] = await query(url, `select pid from pg_stat_activity where datname = current_database()
+      and application_name like 'sqlrev %' and state = 'active' and wait_event = 'PgSleep'`);
+    return row ? Number(row.pid) : undefined;
+  }, { alive: [m] });
+}
+
 /** Every backend of the migrator is gone (a dead client's backend can outlive it briefly). */
 export function backendsGone(url: string, ms = 20_000): Promise<true> {
   return until('the migrator\'s backends to end', async () => (await migratorBackends(url)).length === 0 || undefined, { ms });
