@@ -95,29 +95,34 @@ export interface SoakFigures {
 }
 
 /**
- * After a full `up` (whose time spreads the kills), `kills` rounds: kill -9
- * `down base` or `up` (alternately, down first) at a random moment of that
- * span, check, then rerun the same command to its end (exit 0, checked).
- * `onKill` hears each kill as it happens.
+ * After a full `up`, `kills` rounds: kill -9 `down base` or `up` (alternately,
+ * down first) at a random moment of how long that command takes from the
+ * lock to its end, check, then rerun the same command to its end (exit 0,
+ * checked). How long a whole run takes is re-estimated from each rerun (its
+ * time per revision), so the kills keep spreading over the run as the
+ * machine's load changes. `onKill` hears each kill as it happens.
  */
 export async function killRounds(cwd: string, url: string, n: number, kills: number, next: () => number, onKill: (k: KillOutcome, i: number) => void = () => undefined): Promise<SoakFigures> {
   const all = Array.from({ length: n }, (_, i) => String(i + 1).padStart(4, '0'));
   const full = await killAt(cwd, url, 'up', 600_000);
   await expectRecorded(url, all, 'the first full up');
+  const span = { up: full.runMs, down: full.runMs };
   const figures: SoakFigures = { kills: [], reruns: 0 };
   for (let i = 0; i < kills; i++) {
     const direction = i % 2 === 0 ? 'down' : 'up';
-    const delay = Math.floor(next() * 0.9 * full.runMs);
+    const delay = Math.floor(next() * span[direction]);
     const k = await killAt(cwd, url, direction, delay).catch((err: Error) => {
       throw new Error(`kill ${i + 1}: ${direction} killed ${delay} ms after taking the lock: ${err.message}`);
     });
     figures.kills.push(k);
     onKill(k, i);
-    await killAt(cwd, url, direction, 600_000).catch((err: Error) => {
+    const rerun = await killAt(cwd, url, direction, 600_000).catch((err: Error) => {
       throw new Error(`rerun ${direction} after kill ${i + 1} (${delay} ms): ${err.message}`);
     });
     await expectRecorded(url, direction === 'up' ? all : [], `rerun ${direction} after kill ${i + 1}`);
     figures.reruns++;
+    const work = direction === 'up' ? n - k.applied : k.applied;
+    if (work >= n / 10) span[direction] = (rerun.runMs * n) / work;
   }
   return figures;
 }
