@@ -302,9 +302,10 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   }
   const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
     file: step.file, line, revision: step.id,
-    hint: e.hint ?? (isServerError ? undefined : ran?.length
-      ? 'the connection to the server was lost; the revision was not recorded, so the next run starts it again'
-      : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
+    // A lost connection may have lost only the answer: the COMMIT may have run.
+    hint: e.hint ?? (isServerError ? undefined : ran === undefined
+      ? 'the connection to the server was lost: the revision committed together with its record or not at all (migrate status shows which); rerunning is safe'
+      : 'the connection to the server was lost: the statements that ran stay done; unless its record committed (migrate status shows which), the next run starts this revision again'),
     extra: { sqlstate: isServerError ? code : undefined, column, detail: e.detail, serverHint: e.hint, context: e.where, statementsRun: ran?.map((s) => s.line) },
     cause: err,
   }) as SqlFailure;

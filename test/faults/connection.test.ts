@@ -11,6 +11,7 @@
  * change).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -119,6 +120,46 @@ insert into t0003 values (1);`;
       await assertConsistent(url, ids(3));
     });
   } finally {
+    p.cleanup();
+  }
+});
+
+terminate('the reply to a revision\'s COMMIT lost on the way back: committed with its record, exit 5 without claiming otherwise, a rerun has nothing to do', async () => {
+  const p = tempProject(chain(3));
+  const sockets = new Set<Socket>();
+  let proxy: Server | undefined;
+  try {
+    await withDatabase(async (url) => {
+      const real = new URL(url);
+      // Between sqlrev and the server: once the client has sent revision 0003
+      // (the message that inserts its record and commits), the server's answer
+      // is dropped and the client's socket cut.
+      proxy = createServer((client) => {
+        const server = tcpConnect(Number(real.port || 5432), real.hostname);
+        sockets.add(client).add(server);
+        let sent = '';
+        client.on('data', (d) => { sent += d.toString('latin1'); server.write(d); });
+        server.on('data', (d) => (/'0003'[\s\S]*commit;/.test(sent) ? client.destroy() : client.write(d)));
+        client.on('error', () => server.destroy());
+        server.on('error', () => client.destroy());
+        client.on('close', () => server.end());
+      });
+      await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+      const via = new URL(url);
+      via.port = String((proxy.address() as AddressInfo).port);
+      const r = await runMigrate(['up', '--db', via.href, '--no-color'], { cwd: p.cwd });
+      assert.is(r.code, 5, r.stderr);
+      assert.not.match(r.stderr, /^\s+at /m, 'no stack trace');
+      assert.not.match(r.stderr, /was not recorded/, `the client cannot know that:\n${r.stderr}`);
+      await assertConsistent(url, ids(3)); // the server committed 0003 and its record together
+      const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
+      assert.is(again.code, 0, again.stderr);
+      assert.match(again.stderr, /nothing to apply/);
+      await assertConsistent(url, ids(3));
+    });
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
     p.cleanup();
   }
 });
