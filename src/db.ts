@@ -113,6 +113,9 @@ function open(options: ConnectOptions): Sql {
     max: 1,
     prepare: false,
     idle_timeout: 0,
+    // Never retired for age (postgres.js's default: after 30–60 min), which
+    // would end the session, and its lock, in the middle of a long run.
+    max_lifetime: 0,
     // A lost connection stays lost: postgres.js would otherwise open a new
     // session for the next query, holding neither sqlrev's lock nor the
     // transaction in progress (queries are refused with CONNECTION_ENDED).

@@ -164,6 +164,27 @@ terminate('the reply to a revision\'s COMMIT lost on the way back: committed wit
   }
 });
 
+terminate('a run outliving postgres.js\'s connection lifetime keeps its one session, and so its lock', async () => {
+  // PGMAX_LIFETIME=1 shortens postgres.js's default (30–60 min) to 1 s, unless
+  // sqlrev sets its own; 0002 outlasts it. Each revision notes its backend.
+  const note = (id: string) => `insert into pids values ('${id}', pg_backend_pid());`;
+  const p = tempProject({
+    ...revision('0001', 'base', `create table pids (id text, pid int);\n${note('0001')}`, 'drop table pids;'),
+    ...revision('0002', '0001', `${note('0002')}\nselect pg_sleep(1.5);`, ''),
+    ...revision('0003', '0002', note('0003'), ''),
+  });
+  try {
+    await withDatabase(async (url) => {
+      const r = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd, env: { PGMAX_LIFETIME: '1' } });
+      assert.is(r.code, 0, r.stderr);
+      const pids = await query(url, 'select id, pid from pids order by id');
+      assert.is(new Set(pids.map((row) => row.pid)).size, 1, `one session ran every revision: ${JSON.stringify(pids)}`);
+    });
+  } finally {
+    p.cleanup();
+  }
+});
+
 terminate('a lost connection is refused, never reopened on a new session', async () => {
   await withDatabase(async (url) => {
     const conn = await connect({ url });
