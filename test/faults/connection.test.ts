@@ -1,10 +1,11 @@
 /**
- * The server ends the connection mid-run: pg_terminate_backend from another
- * session, or the whole server stopped and started again. Expected (DESIGN.md
- * §6–7): a clean error without a stack trace, exit 5, nothing half recorded,
- * the lock gone with the session, and a rerun that finishes the job. A lost
- * connection is never silently reopened: a new session would hold neither
- * sqlrev's lock nor the transaction in progress.
+ * The connection lost mid-run: pg_terminate_backend from another session, the
+ * whole server stopped and started again, the answer to a COMMIT lost on the
+ * way back (a TCP proxy), and postgres.js retiring its connection. Expected
+ * (DESIGN.md §6–7): a clean error without a stack trace, exit 5, nothing half
+ * recorded, the lock gone with the session, and a rerun that finishes the
+ * job. A lost connection is never silently reopened: a new session would hold
+ * neither sqlrev's lock nor the transaction in progress.
  *
  * A revision sleeps as long as the database setting fault.sleep says, so the
  * rerun runs the very same files with the setting reset (no edit, no checksum
@@ -48,7 +49,7 @@ async function assertConsistent(url: string, applied: string[]): Promise<void> {
   assert.equal(await lockHolders(url), [], 'the lock is free');
 }
 
-const terminate = suite('faults: the server ends the connection (pg_terminate_backend)');
+const terminate = suite('faults: the connection lost mid-run');
 
 /**
  * Start `up` (with `more` options), terminate its backend while 0003 sleeps,
