@@ -149,18 +149,30 @@ function hostCount(url: string | undefined): number {
 }
 
 function open(options: ConnectOptions, tls: TlsSettings): Sql {
+  let sql: Sql | undefined;
   const config = {
     ssl: tls.ssl,
     max: 1,
     prepare: false,
     idle_timeout: 0,
+    // Never retired for age (postgres.js's default: after 30–60 min), which
+    // would end the session, and its lock, in the middle of a long run.
+    max_lifetime: 0,
+    // A lost connection stays lost: postgres.js would otherwise open a new
+    // session for the next query, holding neither sqlrev's lock nor the
+    // transaction in progress (queries are refused with CONNECTION_ENDED).
+    onclose: () => void sql?.end({ timeout: 0 }).catch(() => undefined),
+    // A pipeline is written whole to the one connection, never held back in
+    // the client's queue (which a new session would run after a loss).
+    max_pipeline: Number.MAX_SAFE_INTEGER,
     connect_timeout: connectTimeout(options),
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),
   } as const;
   try {
-    return (tls.url ? postgres(tls.url, config) : postgres(config)) as unknown as Sql;
+    sql = (tls.url ? postgres(tls.url, config) : postgres(config)) as unknown as Sql;
+    return sql;
   } catch (err) {
     // postgres.js reads the URL at once: a bad one is a configuration error, not a failed connection.
     const what = options.url ? `the database URL ${redactUrl(options.url)}` : 'the PG* variables';

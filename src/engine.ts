@@ -10,7 +10,7 @@ import { planDown, planUp, type Plan } from './plan.js';
 import type { Project } from './project.js';
 import { stateUpgrades, renderStatement, RESET_SESSION, type State } from './state.js';
 import { parseTarget } from './target.js';
-import { stepSql, type Runner, type SqlFailure, type Step } from './run.js';
+import { startedRow, stepSql, type Runner, type SqlFailure, type Step } from './run.js';
 import { checkDrift, checkState, graphWithState, headerFacts, loadSound, precheck, recordOf } from './checks.js';
 import { interrupted, withDefaults, withLockedSession, withReadSession, type DbOptions, type Resolved, type Session } from './session.js';
 
@@ -64,8 +64,9 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
     return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
   });
 }
-function asFailure(err: unknown): SqlrevError {
-  return err instanceof SqlrevError ? err : new SqlrevError('sql-failed', EXIT.sqlFailed, String(err), { cause: err });
+/** A lost connection is exit 5 wherever it happens (stateError), a server's refusal 1. */
+function asFailure(err: unknown, schema: string): SqlrevError {
+  return err instanceof SqlrevError ? err : stateError(err, schema);
 }
 
 /** The final COMMIT of --single-transaction failed: deferred constraints of any revision are checked there. */
@@ -145,11 +146,11 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
         // A failing COMMIT has ended the transaction already; otherwise end it here.
         if (!committing) await runner.rollback();
         for (const r of reports) if (r.status === 'done') r.status = 'not-run';
-        failure = committing ? commitFailure(err, steps.length) : asFailure(err);
+        failure = committing ? commitFailure(err, steps.length) : asFailure(err, options.schema);
         if (!committing) reports[current].status = 'failed';
         await runner.logFailure(committing ? undefined : steps[current], failure);
       } else {
-        failure = asFailure(err);
+        failure = asFailure(err, options.schema);
         if (current >= 0) reports[current].status = 'failed';
         // Autocommit steps log their own failure (with the statements that ran).
         const step = steps[current];
@@ -178,6 +179,7 @@ function renderScript(schema: string, steps: readonly Step[], single: boolean, s
     const { statements, bookkeeping } = stepSql(schema, step);
     out.push('', `-- ${step.direction} ${step.id} (${step.file})${step.transactional ? '' : ' — outside a transaction'}`);
     if (step.transactional && !single) out.push('begin;');
+    if (!step.transactional) out.push(renderStatement(startedRow(schema, step, statements)));
     for (const s of statements) out.push(s.text.endsWith(';') ? s.text : s.text + ';');
     if (!step.transactional) out.push('begin;');
     out.push(RESET_SESSION + ';');

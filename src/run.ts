@@ -3,8 +3,9 @@
  * the connection: BEGIN, each statement as its own message, the session
  * reset, the bookkeeping rows, COMMIT — one round trip, and the first
  * statement that fails is known exactly (the ones after it are refused by the
- * server as "transaction aborted"). A `-- transaction: false` revision runs
- * statement by statement in autocommit and is recorded afterwards.
+ * server as "transaction aborted"). A `-- transaction: false` revision logs
+ * 'started', runs statement by statement in autocommit, and is recorded
+ * afterwards.
  */
 import { EXIT, SqlrevError } from './errors.js';
 import { errorCode, type Sql } from './db.js';
@@ -51,6 +52,11 @@ function bookkeepingFor(schema: string, step: Step, duration: number | 'transact
   return step.direction === 'up'
     ? [insertRevision(schema, step.record, 'up', duration === 'transaction' ? undefined : duration), log]
     : [deleteRevision(schema, step.id), log];
+}
+
+/** The log row a `-- transaction: false` step commits before its first statement. */
+export function startedRow(schema: string, step: Step, statements: SqlStatement[]): Statement {
+  return logAction(schema, 'started', step.id, { direction: step.direction, file: step.file, statements: statements.map((s) => ({ line: s.line })) });
 }
 
 /** Runs steps on one connection; `cancel()` interrupts whatever is running. */
@@ -185,16 +191,24 @@ export class Runner {
     throw this.failure(reason, step, statement, context);
   }
 
-  /** Statements of a `-- transaction: false` revision, one by one, then its bookkeeping in a transaction. */
+  /**
+   * Statements of a `-- transaction: false` revision, one by one, then its
+   * bookkeeping in a transaction. A 'started' log row is committed first: if
+   * the run is killed part-way nothing more can be written, and that row is
+   * the trace that some of the statements may have run.
+   */
   async runAutocommit(step: Step): Promise<StepOutcome> {
     const started = performance.now();
     const { statements } = stepSql(this.schema, step);
     const ran: SqlStatement[] = [];
+    await send(this.sql, startedRow(this.schema, step, statements)).catch((err: unknown) => {
+      throw this.failure(err, step, undefined, 'before its first statement ran', ran);
+    });
     for (const s of statements) {
       try {
         await this.sql.unsafe(s.text).simple();
-          } catch (err) {
-            const failure = this.failure(err, step, s, undefined, ran);
+      } catch (err) {
+        const failure = this.failure(err, step, s, undefined, ran);
         await this.logFailure(step, failure, ran, s);
         throw failure;
       }
@@ -202,7 +216,14 @@ export class Runner {
     }
     const durationMs = performance.now() - started;
     const bookkeeping = bookkeepingFor(this.schema, step, durationMs);
-    await this.inTransaction([RESET_SESSION], bookkeeping);
+    try {
+      await this.inTransaction([RESET_SESSION], bookkeeping);
+    } catch (err) {
+      // Every statement ran, but the revision is not recorded: say so.
+      const failure = this.failure(err, step, undefined, 'while recording the revision', ran);
+      await this.logFailure(step, failure, ran);
+      throw failure;
+    }
     return { id: step.id, direction: step.direction, durationMs };
   }
 
@@ -312,7 +333,10 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   }
   const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
     file: step.file, line, revision: step.id,
-    hint: e.hint ?? (isServerError ? undefined : 'the connection to the server was lost; the revision was not recorded, and rerunning is safe'),
+    // A lost connection may have lost only the answer: the COMMIT may have run.
+    hint: e.hint ?? (isServerError ? undefined : ran === undefined
+      ? 'the connection to the server was lost: the revision committed together with its record or not at all (migrate status shows which); rerunning is safe'
+      : 'the connection to the server was lost: the statements that ran stay done; unless its record committed (migrate status shows which), the next run starts this revision again'),
     extra: { sqlstate: isServerError ? code : undefined, column, detail: e.detail, serverHint: e.hint, context: e.where, statementsRun: ran?.map((s) => s.line) },
     cause: err,
   }) as SqlFailure;

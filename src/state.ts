@@ -2,8 +2,9 @@
  * sqlrev's state in the database (contract §4): installing and upgrading the
  * state schema from the plain SQL files in sql/state/, reading the applied
  * revisions, and the bookkeeping statements that record each action.
- * Bookkeeping values always travel as parameters; only the schema name is
- * spliced in, as a quoted identifier.
+ * Bookkeeping statements carry their values as positional parameters, and
+ * are sent with them written as literals (quoteLiteral: right whatever
+ * standard_conforming_strings says); the schema name is a quoted identifier.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -157,7 +158,7 @@ export function updateChecksums(schema: string, r: RevisionRecord): Statement {
   };
 }
 
-export type Action = 'up' | 'down' | 'stamp' | 'rehash' | 'failed';
+export type Action = 'up' | 'down' | 'stamp' | 'rehash' | 'failed' | 'started';
 
 /** Append to the log; inside a revision's transaction the duration is measured by the server. */
 export function logAction(schema: string, action: Action, revision: string | null, detail: Record<string, unknown> | null, durationMs?: number | 'transaction'): Statement {
@@ -171,9 +172,14 @@ values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${duration})`,
   };
 }
 
-/** Run a statement with its parameters on the connection. */
+/**
+ * Run a statement on the connection, its parameters written as literals: a
+ * query with parameters (and no prepared statement) makes postgres.js hold
+ * back the queries piped behind it, and held-back queries would run on a new
+ * session if the connection were lost — outside the revision's transaction.
+ */
 export function send(sql: Sql, s: Statement) {
-  return sql.unsafe(s.text, s.params as never[]);
+  return sql.unsafe(renderStatement(s)).simple();
 }
 
 /** The statement with its parameters written as literals, for `--sql` output that psql can run. */

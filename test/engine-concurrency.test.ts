@@ -15,103 +15,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lockKey } from '../src/db.js';
 import { tempProject } from './support/folder.js';
-import { createDatabase, query, withDatabase, type TestDatabase } from './support/pg.js';
+import { query, withDatabase } from './support/pg.js';
 import { runMigrate, startMigrate, until, type Migrator } from './support/process.js';
 import { appliedIds } from './support/db-assert.js';
-
-const LOCK_CLASS = 0x73716c72; // "sqlr": sqlrev's first advisory-lock key
-const SCHEMA = 'sqlrev';
+import { backendGone, backendsGone, chain, chainParent, databaseNoticingDeadClients, ids, LOCK_CLASS, lockHolders, lockWaiters, logRows, migratorBackends, recordedAndReal, replay, revision, runningStatement, SCHEMA, tableExists } from './support/faults.js';
 
 // ---------------------------------------------------------------- helpers
-
-/** The two files of a revision whose down undoes its up. */
-function revision(id: string, parent: string, up: string, down: string, headers = ''): Record<string, string> {
-  return {
-    [`${id}_rev.up.sql`]: `-- parent: ${parent}\n${headers}\n${up}\n`,
-    [`${id}_rev.down.sql`]: `-- down of ${id}\n${headers}\n${down}\n`,
-  };
-}
-
-/** `n` revisions in a line, 0001…; revision k creates table tk (so applying it twice fails), `body(k)` adds work. */
-function chain(n: number, body: (k: number) => string = () => ''): Record<string, string> {
-  let files: Record<string, string> = {};
-  for (let k = 1; k <= n; k++) {
-    const id = String(k).padStart(4, '0');
-    const parent = k === 1 ? 'base' : String(k - 1).padStart(4, '0');
-    files = { ...files, ...revision(id, parent, `create table t${id} (id int);\n${body(k)}`, `drop table t${id};`) };
-  }
-  return files;
-}
-
-const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1).padStart(4, '0'));
-
-interface LogRow { seq: number; action: string; revision: string | null }
-async function logRows(url: string): Promise<LogRow[]> {
-  const [exists] = await query(url, `select to_regclass('${SCHEMA}.log') is not null as ok`);
-  if (!exists.ok) return [];
-  return (await query(url, `select seq, action, revision from ${SCHEMA}.log order by seq`))
-    .map((r) => ({ seq: Number(r.seq), action: String(r.action), revision: r.revision as string | null }));
-}
-
-async function tableExists(url: string, name: string): Promise<boolean> {
-  const [row] = await query(url, 'select to_regclass($1) is not null as ok', [`public.${name}`]);
-  return Boolean(row.ok);
-}
-
-/** Sessions holding sqlrev's lock (of the default state schema) in this database. */
-async function lockHolders(url: string): Promise<number[]> {
-  const rows = await query(url, `
-    select pid from pg_locks
-     where locktype = 'advisory' and granted and classid = $1 and objid = $2 and objsubid = 2
-       and database = (select oid from pg_database where datname = current_database())`, [LOCK_CLASS, lockKey(SCHEMA)]);
-  return rows.map((r) => Number(r.pid));
-}
-
-/** Sessions waiting for sqlrev's lock in this database. */
-async function lockWaiters(url: string): Promise<number[]> {
-  const rows = await query(url, `
-    select pid from pg_locks
-     where locktype = 'advisory' and not granted and classid = $1 and objid = $2 and objsubid = 2
-       and database = (select oid from pg_database where datname = current_database())`, [LOCK_CLASS, lockKey(SCHEMA)]);
-  return rows.map((r) => Number(r.pid));
-}
-
-/** Backends of sqlrev (its application_name is "sqlrev <version> on <host>") in this database. */
-async function migratorBackends(url: string): Promise<{ pid: number; state: string; query: string }[]> {
-  const rows = await query(url, `
-    select pid, coalesce(state, '') as state, coalesce(query, '') as query from pg_stat_activity
-     where datname = current_database() and application_name like 'sqlrev %' and pid <> pg_backend_pid()`);
-  return rows.map((r) => ({ pid: Number(r.pid), state: String(r.state), query: String(r.query) }));
-}
-
-/** The pid of the migrator's backend once it is really running a statement containing `text`. */
-function runningStatement(url: string, text: string, m: Migrator): Promise<number> {
-  return until(`a migrator backend running "${text}"`, async () => {
-    const hit = (await migratorBackends(url)).find((b) => b.state === 'active' && b.query.includes(text));
-    return hit?.pid;
-  }, { alive: [m] });
-}
-
-/** Every backend of the migrator is gone (a dead client's backend can outlive it briefly). */
-function backendsGone(url: string, ms = 20_000): Promise<true> {
-  return until('the migrator\'s backends to end', async () => (await migratorBackends(url)).length === 0 || undefined, { ms });
-}
 
 /** A connection of the test's own, on which it can hold locks. */
 function session(url: string, application: string): postgres.Sql {
   return postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: application } });
-}
-
-/**
- * A fresh database whose backends notice a vanished client within 100 ms
- * (client_connection_check_interval, PostgreSQL 14+). Without it a backend
- * only notices a kill -9'd client when its running statement ends, so a
- * test would have to wait out the statement's pg_sleep(30).
- */
-async function databaseNoticingDeadClients(): Promise<TestDatabase> {
-  const db = await createDatabase();
-  await query(db.url, `alter database "${db.name}" set client_connection_check_interval = 100`);
-  return db;
 }
 
 const up = (url: string, ...more: string[]) => ['up', '--db', url, '--no-color', ...more];
@@ -120,13 +33,13 @@ const up = (url: string, ...more: string[]) => ['up', '--db', url, '--no-color',
 
 const runners = suite('engine concurrency: runners at once');
 
-runners('five migrate up started at once apply every revision exactly once and all exit 0', async () => {
+for (const count of [5, 20]) runners(`${count} migrate up started at once apply every revision exactly once and all exit 0`, async () => {
   // Every third revision does a little work of its own, so the first runner holds the lock a while.
   const p = tempProject(chain(12, (k) => (k % 3 === 0 ? 'select pg_sleep(0.05);' : `insert into t${String(k).padStart(4, '0')} values (${k});`)));
   const all: Migrator[] = [];
   try {
     await withDatabase(async (url) => {
-      for (let i = 0; i < 5; i++) all.push(startMigrate(up(url), { cwd: p.cwd }));
+      for (let i = 0; i < count; i++) all.push(startMigrate(up(url, '--lock-timeout', '120'), { cwd: p.cwd }));
       const results = await Promise.all(all.map((m) => m.result(60_000)));
       for (const r of results) assert.is(r.code, 0, `exit code\n${r.stderr}`);
 
@@ -134,6 +47,7 @@ runners('five migrate up started at once apply every revision exactly once and a
       const log = await logRows(url);
       assert.equal(log.filter((r) => r.action === 'failed'), [], 'no failed runs');
       assert.equal(log.filter((r) => r.action === 'up').map((r) => r.revision).sort(), ids(12), 'one up row per revision');
+      assert.equal([...replay(log, chainParent)].sort(), ids(12), 'the log replays to the applied set');
       for (const id of ids(12)) assert.ok(await tableExists(url, `t${id}`), `t${id} exists`);
 
       // The first to take the lock applies everything; the others have nothing left once they get it.
@@ -192,13 +106,23 @@ runners('runners that wait for the lock name the holder\'s pid, then re-read the
   });
 });
 
-runners('two runners alternating up head and down base leave a log that replays consistently', async () => {
+runners('three runners alternating up head and down base: at every moment sampled the state matches the schema, and the log replays consistently', async () => {
   const N = 5;
-  const ROUNDS = 10;
+  const ROUNDS = 8;
   const p = tempProject(chain(N));
   try {
     await withDatabase(async (url) => {
       const codes: { args: string; code: number | null; stderr: string }[] = [];
+      let running = true;
+      let samples = 0;
+      // Meanwhile: each snapshot shows every revision recorded iff its table exists (once, by the primary key).
+      const sampler = (async () => {
+        while (running) {
+          const now = await recordedAndReal(url);
+          assert.equal(now.recorded, now.real, `sample ${samples}: recorded revisions vs tables`);
+          samples++;
+        }
+      })();
       const loop = async () => {
         for (let i = 0; i < ROUNDS; i++) {
           for (const args of [['up', 'head'], ['down', 'base']]) {
@@ -208,31 +132,23 @@ runners('two runners alternating up head and down base leave a log that replays 
           }
         }
       };
-      await Promise.all([loop(), loop()]);
-      assert.is(codes.length, 4 * ROUNDS);
+      try {
+        await Promise.all([loop(), loop(), loop()]);
+      } finally {
+        running = false;
+        await sampler;
+      }
+      assert.is(codes.length, 6 * ROUNDS);
       for (const c of codes) assert.is(c.code, 0, `${c.args}: ${c.stderr}`);
+      assert.ok(samples > 10, `${samples} samples taken`);
 
       // Replay the log in order: an up of an applied revision, an up before its parent,
       // a down of an unapplied one or a down under an applied child would be a lost race.
       const log = await logRows(url);
       assert.equal(log.filter((r) => r.action === 'failed'), [], 'no failed runs');
-      const applied = new Set<string>();
-      const chainIds = ids(N);
-      for (const row of log) {
-        const id = row.revision!;
-        const k = chainIds.indexOf(id);
-        if (row.action === 'up') {
-          assert.not.ok(applied.has(id), `log seq ${row.seq}: up of ${id}, already applied`);
-          if (k > 0) assert.ok(applied.has(chainIds[k - 1]), `log seq ${row.seq}: up of ${id} before its parent`);
-          applied.add(id);
-        } else if (row.action === 'down') {
-          assert.ok(applied.has(id), `log seq ${row.seq}: down of ${id}, not applied`);
-          if (k < N - 1) assert.not.ok(applied.has(chainIds[k + 1]), `log seq ${row.seq}: down of ${id} while its child is applied`);
-          applied.delete(id);
-        }
-      }
+      const applied = replay(log, chainParent);
       assert.equal(await appliedIds(url), [...applied].sort(), 'the revisions table matches the replayed log');
-      for (const id of chainIds) assert.is(await tableExists(url, `t${id}`), applied.has(id), `table t${id} matches`);
+      for (const id of ids(N)) assert.is(await tableExists(url, `t${id}`), applied.has(id), `table t${id} matches`);
       const ups = log.filter((r) => r.action === 'up').length;
       const downs = log.filter((r) => r.action === 'down').length;
       assert.ok(ups >= N && ups - downs === applied.size, `${ups} ups and ${downs} downs`);
@@ -435,8 +351,7 @@ signals('kill -9 mid-statement: the server rolls the revision back, frees the lo
     m.signal('SIGKILL');
     const r = await m.result(10_000);
     assert.is(r.signal, 'SIGKILL');
-    await until(`backend ${backend} of the killed migrator to end`, async () =>
-      (await query(db.url, 'select 1 from pg_stat_activity where pid = $1', [backend])).length === 0 || undefined, { ms: 20_000 });
+    await backendGone(db.url, backend);
     await backendsGone(db.url);
 
     assert.equal(await appliedIds(db.url), ['0001', '0002'], '0003 is not recorded');
@@ -466,8 +381,7 @@ signals('kill -9 between the statements of a "-- transaction: false" revision: n
     m.signal('SIGKILL');
     const r = await m.result(10_000);
     assert.is(r.signal, 'SIGKILL');
-    await until(`backend ${backend} of the killed migrator to end`, async () =>
-      (await query(db.url, 'select 1 from pg_stat_activity where pid = $1', [backend])).length === 0 || undefined, { ms: 20_000 });
+    await backendGone(db.url, backend);
     await backendsGone(db.url);
 
     assert.equal(await appliedIds(db.url), ['0001', '0002'], '0003 is not recorded');

@@ -1,7 +1,7 @@
 /** The state schema on a real server: created once, upgraded in place without losing rows. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, renderStatement, send } from '../src/state.js';
+import { ensureState, readState, stateFiles, LATEST_STATE_VERSION, insertRevision, logAction, renderStatement, send } from '../src/state.js';
 import { withDatabase, query, withSql } from './support/pg.js';
 
 const state = suite('state schema');
@@ -42,6 +42,20 @@ state('a later state version upgrades in place without losing rows', async () =>
     assert.equal(rows.map((r) => [r.id, r.note]), [['r1', null]]);
     const [meta] = await query(url, "select value from sqlrev.meta where key = 'state_version'");
     assert.is(meta.value, '2');
+  }));
+});
+
+state('state version 1 upgrades to 2 in place: rows kept, and the log accepts \'started\'', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    await ensureState(sql, 'sqlrev', 0, stateFiles().filter(([v]) => v === 1));
+    await send(sql, insertRevision('sqlrev', record, 'stamp'));
+    await send(sql, logAction('sqlrev', 'stamp', 'r1', null));
+    const refused = await send(sql, logAction('sqlrev', 'started', 'r1', null)).then(() => '', (err: Error) => err.message);
+    assert.match(refused, 'log_action_check', 'version 1 does not know \'started\'');
+    assert.is(await ensureState(sql, 'sqlrev', 1), LATEST_STATE_VERSION());
+    await send(sql, logAction('sqlrev', 'started', 'r1', { direction: 'up' }));
+    assert.equal((await query(url, 'select action from sqlrev.log order by seq')).map((r) => r.action), ['stamp', 'started']);
+    assert.equal([...(await readState(sql, 'sqlrev')).rows.keys()], ['r1']);
   }));
 });
 
