@@ -9,9 +9,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { usageError } from './errors.js';
+import { EXIT, SqlrevError, usageError } from './errors.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
-import type { Sql } from './db.js';
+import { errorCode, type Sql } from './db.js';
 import { VERSION } from './version.js';
 
 const STATE_DIR = fileURLToPath(new URL('../../sql/state/', import.meta.url));
@@ -53,10 +53,11 @@ export interface State {
 
 /** The state-schema files shipped in sql/state/, in order: [version, text]. */
 export function stateFiles(): [number, string][] {
-  return readdirSync(STATE_DIR)
-    .filter((f) => /^\d+_.*\.sql$/.test(f))
-    .sort()
-    .map((f) => [Number.parseInt(f, 10), readFileSync(STATE_DIR + f, 'utf8')]);
+  return stateFileNames().map((f) => [Number.parseInt(f, 10), readFileSync(STATE_DIR + f, 'utf8')]);
+}
+
+function stateFileNames(): string[] {
+  return readdirSync(STATE_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
 }
 
 export const LATEST_STATE_VERSION = (): number => Math.max(...stateFiles().map(([v]) => v));
@@ -106,7 +107,8 @@ export function stateUpgrades(schema: string, current: number, files: [number, s
     version: v,
     // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
     // schema exists: a role that owns a schema a DBA made for it has no such right.
-    sql: stateSql(schemaExists ? text.replace(CREATE_SCHEMA, '') : text, schema) + (v === 1 ? '' : `\nupdate ${q(schema, 'meta')} set value = '${v}' where key = 'state_version';`),
+    // Each file sets its own state_version, so a DBA can run the files by hand with psql.
+    sql: stateSql(schemaExists ? text.replace(CREATE_SCHEMA, '') : text, schema),
   }));
 }
 
@@ -120,10 +122,25 @@ export async function ensureState(sql: Sql, schema: string, current: number, fil
   let version = current;
   const [{ exists }] = await sql`select exists (select from pg_namespace where nspname = ${schema}) as exists`;
   for (const upgrade of stateUpgrades(schema, current, files, Boolean(exists))) {
-    await sql.unsafe(`begin;\n${upgrade.sql}\ncommit;`).simple();
+    try {
+      await sql.unsafe(`begin;\n${upgrade.sql}\ncommit;`).simple();
+    } catch (err) {
+      // Not the owner of a state schema a DBA installed: only its owner can upgrade it.
+      if (current > 0 && errorCode(err) === '42501') throw upgradeRefused(schema, current, upgrade.version, err);
+      throw err;
+    }
     version = upgrade.version;
   }
   return version;
+}
+
+function upgradeRefused(schema: string, from: number, to: number, err: unknown): SqlrevError {
+  const files = stateFileNames().filter((f) => Number.parseInt(f, 10) > from).map((f) => `sql/state/${f}`);
+  return new SqlrevError('state-upgrade-refused', EXIT.usage,
+    `sqlrev's state schema ${quoteIdent(schema)} is at version ${from} and this sqlrev needs version ${to}, but upgrading it was refused: ${(err as Error).message}`, {
+      hint: `its owner must upgrade it once: run migrate as that role, or psql -v schema=${quoteIdent(schema)} -f for ${files.join(', ')} (docs/least-privilege.md)`,
+      cause: err,
+    });
 }
 
 // ---------------------------------------------------------------- bookkeeping

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -19,7 +19,7 @@ import { adminUrl, query, withDatabase } from './support/pg.js';
 const test = suite('security: least privilege');
 
 const DOC = fileURLToPath(new URL('../../docs/least-privilege.md', import.meta.url));
-const STATE_SQL = fileURLToPath(new URL('../../sql/state/001_initial.sql', import.meta.url));
+const STATE_DIR = fileURLToPath(new URL('../../sql/state/', import.meta.url));
 
 /** The `sql` blocks of the page, in order: [0] the setup, [1] the grants on a shared state schema. */
 function docBlocks(): string[] {
@@ -117,17 +117,27 @@ test('without a state schema and without CREATE on the database: exit 2, nothing
   });
 });
 
-test('a state schema owned by another role: exit 2 with what to grant; the documented grants suffice', async () => {
+test('a state schema owned by another role: exit 2 with what to grant or upgrade; the documented steps suffice', async () => {
   await withRole(async (s) => {
     await query(s.admin, forTest(docBlocks()[0], s).replace(/^create schema sqlrev .*$/m, ''));
-    // The DBA installs the state schema by hand, as the page says.
-    const psql = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'schema=sqlrev', '-d', s.admin, '-f', STATE_SQL], { encoding: 'utf8' });
-    assert.is(psql.status, 0, psql.stderr);
+    // The DBA installs the state schema by hand, as the page says, but only its first version.
+    const psql = (file: string) => spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'schema=sqlrev', '-d', s.admin, '-f', path.join(STATE_DIR, file)], { encoding: 'utf8' });
+    const [first, ...later] = readdirSync(STATE_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    const installed = psql(first);
+    assert.is(installed.status, 0, installed.stderr);
     const denied = await s.run('up');
     exits(denied, 2, 'up without grants');
     assert.match(denied.stderr, /permission denied for schema sqlrev[\s\S]*needs USAGE on schema "sqlrev"/);
 
     await query(s.admin, forTest(docBlocks()[1], s));
+    if (later.length) {
+      // Granted, but the schema is older than this sqlrev: only its owner can upgrade it.
+      const old = await s.run('up');
+      exits(old, 2, 'up on an older state schema it does not own');
+      assert.match(old.stderr, /is at version 1 and this sqlrev needs version \d+, but upgrading it was refused/);
+      for (const f of later) assert.ok(old.stderr.includes(`sql/state/${f}`), `the hint names ${f}: ${old.stderr}`);
+      for (const f of later) assert.is(psql(f).status, 0, `the DBA runs ${f}`);
+    }
     exits(await s.run('up'), 0, 'up');
     exits(await s.run('down', 'base', '--yes'), 0, 'down');
     exits(await s.run('stamp', 'head', '--yes'), 0, 'stamp');

@@ -36,7 +36,7 @@ state('a later state version upgrades in place without losing rows', async () =>
     const v1 = stateFiles().filter(([v]) => v === 1);
     await ensureState(sql, 'sqlrev', 0, v1);
     await send(sql, insertRevision('sqlrev', record, 'stamp'));
-    const v2: [number, string][] = [...v1, [2, 'alter table :"schema".revisions add column note text;']];
+    const v2: [number, string][] = [...v1, [2, 'alter table :"schema".revisions add column note text;\nupdate :"schema".meta set value = \'2\' where key = \'state_version\';']];
     assert.is(await ensureState(sql, 'sqlrev', 1, v2), 2);
     const rows = await query(url, 'select id, note from sqlrev.revisions');
     assert.equal(rows.map((r) => [r.id, r.note]), [['r1', null]]);

@@ -8,3 +8,5 @@
 alter table :"schema".log drop constraint log_action_check;
 alter table :"schema".log add constraint log_action_check
   check (action in ('up', 'down', 'stamp', 'rehash', 'failed', 'started'));
+
+update :"schema".meta set value = '2' where key = 'state_version';
