@@ -129,13 +129,18 @@ export class Runner {
 
   /** The end of a multi-message revision: the reset, the bookkeeping with parameters, COMMIT. */
   private async finish(step: Step, bookkeeping: Statement[]): Promise<void> {
-    const queries = [this.sql.unsafe(RESET_SESSION).simple(), ...bookkeeping.map((b) => send(this.sql, b)), this.sql.unsafe('commit').simple()];
-    const settled = await Promise.allSettled(queries);
-    const failed = settled.findIndex((r) => r.status === 'rejected' && errorCode(r.reason) !== '25P02');
-    if (failed === -1) return;
-    await this.quietly(() => this.rollback());
-    const context = failed === queries.length - 1 ? 'at commit (deferred constraints are checked there)' : 'while recording the revision';
-    throw this.failure((settled[failed] as PromiseRejectedResult).reason, step, undefined, context);
+    // One query at a time, the values as parameters: the texts are not copied
+    // into escaped literals, and with nothing piped behind a query with
+    // parameters, postgres.js has nothing to hold back (see send()).
+    const queries: [string, unknown[]][] = [[RESET_SESSION, []], ...bookkeeping.map((b): [string, unknown[]] => [b.text, b.params]), ['commit', []]];
+    for (const [i, [text, params]] of queries.entries()) {
+      try {
+        await (params.length ? this.sql.unsafe(text, params as never[]) : this.sql.unsafe(text).simple());
+      } catch (err) {
+        await this.quietly(() => this.rollback());
+        throw this.failure(err, step, undefined, i === queries.length - 1 ? 'at commit (deferred constraints are checked there)' : 'while recording the revision');
+      }
+    }
   }
 
   /**
