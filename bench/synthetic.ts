@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { downTemplate, upTemplate } from '../src/authoring.js';
+import { mulberry32 } from '../test/support/random.js'; // seeded, so folders are reproducible
 
 export type Shape = 'linear' | 'branchy';
 export const SHAPES: readonly Shape[] = ['linear', 'branchy'];
@@ -37,21 +38,10 @@ export interface FolderStats {
   bytes: number;
 }
 
-/** mulberry32: a small seeded PRNG, so folders are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The revisions of a folder, parents before children, each with 12 hex digits as `migrate new` makes. */
 export function revisionsOf(shape: Shape, count: number, seed = 1): SyntheticRevision[] {
-  const random = prng(seed * 7919 + count + (shape === 'linear' ? 0 : 104729));
+  const random = mulberry32(seed * 7919 + count + (shape === 'linear' ? 0 : 104729));
   const used = new Set<string>();
   const newId = (): string => {
     for (;;) {

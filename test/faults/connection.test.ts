@@ -55,6 +55,26 @@ const terminate = suite('faults: the connection lost mid-run');
  * Start `up` (with `more` options), terminate its backend while 0003 sleeps,
  * and return what it printed; the database's fault.sleep is 30 s meanwhile.
  */
+/**
+ * The migrator's backend terminated while revision 0003 sleeps: a clean loss,
+ * 0001 and 0002 applied, `check` for more; then a rerun applies all three.
+ */
+async function terminatedThenRerun(files: Record<string, string>, more: string[] = [], check: (url: string) => Promise<void> = async () => undefined): Promise<void> {
+  const p = tempProject(files);
+  try {
+    await withDatabase(async (url) => {
+      assertCleanLoss(await terminated(url, p.cwd, ...more));
+      await check(url);
+      await assertConsistent(url, more.includes('--single-transaction') ? [] : ['0001', '0002']);
+      const again = await runMigrate(['up', '--db', url, '--no-color', ...more], { cwd: p.cwd });
+      assert.is(again.code, 0, again.stderr);
+      await assertConsistent(url, ids(3));
+    });
+  } finally {
+    p.cleanup();
+  }
+}
+
 async function terminated(url: string, cwd: string, ...more: string[]) {
   const [{ db }] = await query(url, 'select current_database() as db');
   await query(url, `alter database "${db}" set fault.sleep = '30'`);
@@ -72,38 +92,17 @@ async function terminated(url: string, cwd: string, ...more: string[]) {
 }
 
 terminate('terminated mid-revision: exit 5, clean error, the revision rolled back, the lock gone, a rerun applies it', async () => {
-  const p = tempProject(sleepingThird());
-  try {
-    await withDatabase(async (url) => {
-      assertCleanLoss(await terminated(url, p.cwd));
-      await assertConsistent(url, ['0001', '0002']);
-      const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
-      assert.is(again.code, 0, again.stderr);
-      await assertConsistent(url, ids(3));
-    });
-  } finally {
-    p.cleanup();
-  }
+  await terminatedThenRerun(sleepingThird());
 });
 
 terminate('terminated under --single-transaction: none of the 120 statements piped behind the sleep runs on a new session', async () => {
   // --single-transaction pipes a revision's statements: 120 of them behind the
   // sleep, more than postgres.js writes at once by default (100).
   const more = Array.from({ length: 120 }, (_, k) => `create table t0003_${k} ();`).join('\n');
-  const p = tempProject(sleepingThird(more));
-  try {
-    await withDatabase(async (url) => {
-      assertCleanLoss(await terminated(url, p.cwd, '--single-transaction'));
-      const strays = await query(url, `select tablename from pg_tables where tablename like 't0003\\_%'`);
-      assert.equal(strays.map((r) => r.tablename), [], 'no statement of 0003 ran outside the run\'s transaction');
-      await assertConsistent(url, []);
-      const again = await runMigrate(['up', '--db', url, '--no-color', '--single-transaction'], { cwd: p.cwd });
-      assert.is(again.code, 0, again.stderr);
-      await assertConsistent(url, ids(3));
-    });
-  } finally {
-    p.cleanup();
-  }
+  await terminatedThenRerun(sleepingThird(more), ['--single-transaction'], async (url) => {
+    const strays = await query(url, `select tablename from pg_tables where tablename like 't0003\\_%'`);
+    assert.equal(strays.map((r) => r.tablename), [], 'no statement of 0003 ran outside the run\'s transaction');
+  });
 });
 
 terminate('terminated at commit, after the bookkeeping rows were written: neither the revision nor its rows survive', async () => {
@@ -111,18 +110,7 @@ terminate('terminated at commit, after the bookkeeping rows were written: neithe
   const atCommit = `create function t0003_at_commit() returns trigger language plpgsql as $$ begin perform pg_sleep(coalesce(nullif(current_setting('fault.sleep', true), ''), '0')::float8); return null; end $$;
 create constraint trigger t0003_slow after insert on t0003 deferrable initially deferred for each row execute function t0003_at_commit();
 insert into t0003 values (1);`;
-  const p = tempProject({ ...chain(2), ...revision('0003', '0002', `create table t0003 (id int);\n${atCommit}`, 'drop table t0003;\ndrop function t0003_at_commit();') });
-  try {
-    await withDatabase(async (url) => {
-      assertCleanLoss(await terminated(url, p.cwd));
-      await assertConsistent(url, ['0001', '0002']);
-      const again = await runMigrate(['up', '--db', url, '--no-color'], { cwd: p.cwd });
-      assert.is(again.code, 0, again.stderr);
-      await assertConsistent(url, ids(3));
-    });
-  } finally {
-    p.cleanup();
-  }
+  await terminatedThenRerun({ ...chain(2), ...revision('0003', '0002', `create table t0003 (id int);\n${atCommit}`, 'drop table t0003;\ndrop function t0003_at_commit();') });
 });
 
 terminate('the reply to a revision\'s COMMIT lost on the way back: committed with its record, exit 5 without claiming otherwise, a rerun has nothing to do', async () => {

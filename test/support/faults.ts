@@ -151,14 +151,5 @@ export async function databaseNoticingDeadClients(): Promise<TestDatabase> {
   return db;
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same kill moments. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG: the same seed gives the same kill moments. */
+export { mulberry32 as random } from './random.js';
