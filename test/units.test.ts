@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveConfig } from '../src/config.js';
 import { redactUrl, scrub, lockKey } from '../src/db.js';
+import { connectTimeout, hostsOf } from '../src/libpq.js';
 import { Graph } from '../src/graph.js';
 import { drawLanes, historyEntries } from '../src/history.js';
 import { quoteIdent, quoteLiteral } from '../src/quote.js';
@@ -117,6 +118,22 @@ units('colour only on a terminal, never with NO_COLOR or --no-color', () => {
   assert.is(useColor({ isTTY: true }, {}, true), false);
   assert.is(useColor({ isTTY: true }, { TERM: 'dumb' }), false);
   assert.is(useColor({ isTTY: false }, { FORCE_COLOR: '1' }), true);
+});
+
+units('connect_timeout is read as libpq reads it; 0 and nonsense keep the default, since a migrator must not hang', () => {
+  assert.is(connectTimeout({}, {}), 10);
+  assert.is(connectTimeout({ url: 'postgres://u@h/db?sslmode=require&connect_timeout=3' }, { PGCONNECT_TIMEOUT: '7' }), 3);
+  assert.is(connectTimeout({ url: 'postgres://u@h/db' }, { PGCONNECT_TIMEOUT: '7' }), 7);
+  assert.is(connectTimeout({ url: 'postgres://u@h1:1,h2:2/db?connect_timeout=4' }, {}), 4, 'a multi-host URL, which new URL() refuses');
+  assert.is(connectTimeout({ connectTimeoutSeconds: 2, url: 'postgres://u@h/db?connect_timeout=3' }, {}), 2);
+  for (const odd of ['0', '-1', 'soon']) assert.is(connectTimeout({}, { PGCONNECT_TIMEOUT: odd }), 10, odd);
+});
+
+units('the hosts of a URL or PGHOST, as postgres.js reads them', () => {
+  assert.equal(hostsOf('postgres://u:p@a.example:5432,b.example:5433/db', {}), ['a.example', 'b.example']);
+  assert.equal(hostsOf('postgres://u@[::1]:5432/db', {}), ['::1']);
+  assert.equal(hostsOf(undefined, { PGHOST: 'x,y' }), ['x', 'y']);
+  assert.equal(hostsOf(undefined, {}), ['localhost']);
 });
 
 units.run();
