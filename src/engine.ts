@@ -113,7 +113,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
       id: s.id, message: project.revisions.get(s.id)?.message ?? state.rows.get(s.id)?.message ?? '', direction, status, durationMs, file: s.file,
     });
     const base = { direction, target, dryRun: readOnly, database: session.conn.where };
-    if (options.sql) return { ...base, steps: steps.map((s) => report(s, 'planned')), sql: renderScript(options.schema, steps, Boolean(options.singleTransaction), state.version) };
+    if (options.sql) return { ...base, steps: steps.map((s) => report(s, 'planned')), sql: renderScript(options.schema, steps, Boolean(options.singleTransaction), state) };
     if (options.dryRun || !runner) return { ...base, steps: steps.map((s) => report(s, 'planned')) };
     if (options.backup && steps.length > 0) {
       const { backup } = await import('./backup.js');
@@ -167,9 +167,9 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
 }
 
 /** The exact SQL a run would send, bookkeeping included, as a psql script. */
-function renderScript(schema: string, steps: readonly Step[], single: boolean, stateVersion: number): string {
+function renderScript(schema: string, steps: readonly Step[], single: boolean, state: State): string {
   const out: string[] = [];
-  const upgrades = stateUpgrades(schema, stateVersion);
+  const upgrades = stateUpgrades(schema, state.version, undefined, state.schemaExists);
   if (upgrades.length) {
     out.push(`-- sqlrev's state schema "${schema}" is created or upgraded first (sql/state/)`);
     for (const u of upgrades) out.push('begin;', u.sql.trim(), 'commit;');

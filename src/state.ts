@@ -49,6 +49,8 @@ export interface State {
   /** 0 when the state schema does not exist yet. */
   version: number;
   rows: Map<string, AppliedRow>;
+  /** The schema exists (a DBA may have created it, empty): then installing needs no CREATE SCHEMA. */
+  schemaExists: boolean;
 }
 
 /** The state-schema files shipped in sql/state/, in order: [version, text]. */
@@ -71,8 +73,9 @@ const q = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent
 
 /** Read the installed version and the applied revisions; a missing schema reads as nothing applied. */
 export async function readState(sql: Sql, schema: string): Promise<State> {
-  const [exists] = await sql`select to_regclass(${q(schema, 'meta')}) is not null as meta, to_regclass(${q(schema, 'revisions')}) is not null as revisions`;
-  if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map() };
+  const [exists] = await sql`select to_regclass(${q(schema, 'meta')}) is not null as meta, to_regclass(${q(schema, 'revisions')}) is not null as revisions,
+    exists (select from pg_namespace where nspname = ${schema}) as schema`;
+  if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map(), schemaExists: Boolean(exists.schema) };
   const [meta] = await sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`);
   const version = Number(meta?.value ?? 0);
   if (version > LATEST_STATE_VERSION()) {
@@ -95,7 +98,7 @@ export async function readState(sql: Sql, schema: string): Promise<State> {
       appliedHow: r.applied_how as 'up' | 'stamp', durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
     });
   }
-  return { version, rows: map };
+  return { version, rows: map, schemaExists: true };
 }
 
 /**

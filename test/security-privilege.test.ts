@@ -98,6 +98,19 @@ test('the role of docs/least-privilege.md can up, status, down, stamp, rehash an
   });
 });
 
+test('the --sql script of the unprivileged role runs as that role (no CREATE SCHEMA for a schema that exists)', async () => {
+  await withRole(async (s) => {
+    await query(s.admin, forTest(docBlocks()[0], s));
+    const script = await s.run('up', '--sql');
+    exits(script, 0, 'up --sql');
+    assert.not.match(script.stdout, /create schema/i);
+    const psql = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', s.url], { input: script.stdout, encoding: 'utf8' });
+    assert.is(psql.status, 0, psql.stderr);
+    assert.equal(await applied(s), ['0001', '0002']);
+    exits(await s.run('verify'), 0, 'verify after the script');
+  });
+});
+
 test('without a state schema and without CREATE on the database: exit 2, nothing changed, the grant to run', async () => {
   await withRole(async (s) => {
     await query(s.admin, forTest(docBlocks()[0], s).replace(/^create schema sqlrev .*$/m, ''));
