@@ -334,7 +334,9 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   if (e.detail) parts.push(`detail: ${e.detail}`);
   if (e.where) parts.push(`context: ${e.where}`);
   if (ran && ran.length) {
-    parts.push(`this revision runs outside a transaction: ${ran.length} statement(s) before it already ran and stay done (lines ${ran.map((s) => s.line).join(', ')}); the revision is not recorded, so the next run starts it again — its statements should be safe to repeat (IF NOT EXISTS, …)`);
+    // A lost connection may have lost only the answer to the bookkeeping's COMMIT.
+    const recorded = isServerError ? 'the revision is not recorded, so the next run starts it again' : 'unless its record committed before the connection was lost (migrate status shows which), the next run starts it again';
+    parts.push(`this revision runs outside a transaction: ${ran.length} statement(s) before it already ran and stay done (lines ${ran.map((s) => s.line).join(', ')}); ${recorded} — its statements should be safe to repeat (IF NOT EXISTS, …)`);
   }
   const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
     file: step.file, line, revision: step.id,
