@@ -5,7 +5,7 @@
  * test/faults/ and bench/soak.ts.
  */
 import { lockKey } from '../../src/db.js';
-import { createDatabase, query, type TestDatabase } from './pg.js';
+import { createDatabase, query, withSql, type TestDatabase } from './pg.js';
 import { until, type Migrator } from './process.js';
 
 export const LOCK_CLASS = 0x73716c72; // "sqlr": sqlrev's first advisory-lock key
@@ -125,14 +125,18 @@ export const chainParent = (id: string): string | undefined => (Number(id) > 1 ?
 
 /**
  * The recorded state against the real schema, in one snapshot: ids recorded
- * in sqlrev.revisions, and ids whose table t<id> exists (pg_tables).
+ * in sqlrev.revisions, and ids whose table t<id> exists (pg_tables). One
+ * repeatable-read transaction, so that a run committing between the check
+ * for the state table and the reads cannot make them disagree.
  */
 export async function recordedAndReal(url: string): Promise<{ recorded: string[]; real: string[] }> {
-  const [exists] = await query(url, `select to_regclass('${SCHEMA}.revisions') is not null as ok`);
-  const recorded = exists.ok ? `array(select id from ${SCHEMA}.revisions order by id)` : `'{}'::text[]`;
-  const [row] = await query(url, `select ${recorded} as recorded,
-    array(select substr(tablename, 2) from pg_tables where schemaname = 'public' and tablename ~ '^t[0-9]+$' order by 1) as real`);
-  return { recorded: row.recorded as string[], real: row.real as string[] };
+  return withSql(url, (sql) => sql.begin('isolation level repeatable read read only', async (tx) => {
+    const [exists] = await tx.unsafe(`select to_regclass('${SCHEMA}.revisions') is not null as ok`);
+    const recorded = exists.ok ? `array(select id from ${SCHEMA}.revisions order by id)` : `'{}'::text[]`;
+    const [row] = await tx.unsafe(`select ${recorded} as recorded,
+      array(select substr(tablename, 2) from pg_tables where schemaname = 'public' and tablename ~ '^t[0-9]+$' order by 1) as real`);
+    return { recorded: [...(row.recorded as string[])], real: [...(row.real as string[])] };
+  }));
 }
 
 /** Until the server has no backend with pid `pid` (a killed client's backend ends when the server notices). */
