@@ -38,6 +38,8 @@ export interface StepSql {
 }
 
 export function stepSql(schema: string, step: Step): StepSql {
+  // Split again rather than kept from precheck: holding every step's statements
+  // for the whole run would make memory grow with the sum of the revisions.
   const statements = splitSql(step.text).statements;
   return { statements, bookkeeping: bookkeepingFor(schema, step, step.transactional ? 'transaction' : 0) };
 }

@@ -371,37 +371,6 @@ signals('kill -9 mid-statement: the server rolls the revision back, frees the lo
   }
 });
 
-signals('kill -9 between the statements of a "-- transaction: false" revision: not recorded, the first statement stays, the next up records it', async () => {
-  const p = tempProject(withSlowThird('select pg_sleep(30);', '-- transaction: false'));
-  const db = await databaseNoticingDeadClients();
-  const m = startMigrate(up(db.url), { cwd: p.cwd });
-  try {
-    const backend = await runningStatement(db.url, 'pg_sleep(30)', m);
-    assert.ok(await tableExists(db.url, 't0003'), 'statement 1 committed on its own before statement 2 started');
-    m.signal('SIGKILL');
-    const r = await m.result(10_000);
-    assert.is(r.signal, 'SIGKILL');
-    await backendGone(db.url, backend);
-    await backendsGone(db.url);
-
-    assert.equal(await appliedIds(db.url), ['0001', '0002'], '0003 is not recorded');
-    assert.ok(await tableExists(db.url, 't0003'), 'what statement 1 did stays done');
-    assert.equal(await lockHolders(db.url), []);
-
-    // Made safe to repeat, as the contract asks of such files; pending, so editing it is allowed.
-    writeFileSync(path.join(p.dir, '0003_rev.up.sql'), '-- parent: 0002\n-- transaction: false\ncreate table if not exists t0003 (id int);\nselect 1;\n');
-    const again = await runMigrate(up(db.url, '--lock-timeout', '5'), { cwd: p.cwd });
-    assert.is(again.code, 0, again.stderr);
-    assert.match(again.stderr, /^applied 0003 /m);
-    assert.equal(await appliedIds(db.url), ids(3));
-    assert.equal((await logRows(db.url)).filter((l) => l.action === 'up').map((l) => l.revision), ids(3));
-  } finally {
-    await m.stop();
-    await db.drop();
-    p.cleanup();
-  }
-});
-
 signals.run();
 
 // ---------------------------------------------------------------- --wait

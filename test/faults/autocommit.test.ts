@@ -47,6 +47,7 @@ for (const how of ['kill -9', 'pg_terminate_backend'] as const) {
       }
       await backendsGone(db.url);
       assert.equal(await appliedIds(db.url), ['0001', '0002'], '0003 is not recorded');
+      assert.ok(await tableExists(db.url, 't0003'), 'what statement 1 did stays done');
       assert.equal(await lockHolders(db.url), []);
       const log = (await logRows(db.url)).map((l) => `${l.action} ${l.revision}`);
       assert.equal(log, ['up 0001', 'up 0002', 'started 0003'], 'the last word on 0003 is \'started\'');
