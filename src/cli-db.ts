@@ -53,11 +53,13 @@ export function hooks(out: Output, yes: boolean): Hooks {
     debug: (m) => { if (out.verbose) out.info(out.c.dim(m)); },
     warn: (m) => out.warn(m),
     notice: (n) => out.info(`${out.c.cyan(n.severity)}: ${n.message}${n.detail ? `\n  detail: ${n.detail}` : ''}${n.hint ? `\n  hint: ${n.hint}` : ''}`),
-    stepStart: (i, total, step) => {
+    stepStart: (i, total, step, count) => {
       started = performance.now();
       if (!tty || out.quiet) return;
-      // On a terminal, one line that shows n/m, the revision and its elapsed time.
-      const draw = () => process.stderr.write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id} ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      // On a terminal, one line that shows n/m, the revision (and how many more
+      // share its message) and the elapsed time.
+      const more = count > 1 ? ` (+${count - 1} in the same message)` : '';
+      const draw = () => process.stderr.write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id}${more} ${((performance.now() - started) / 1000).toFixed(0)} s`);
       draw();
       stopTicker();
       ticker = setInterval(draw, 1000);
@@ -65,8 +67,9 @@ export function hooks(out: Output, yes: boolean): Hooks {
     },
     stepDone: (i, total, outcome) => {
       stopTicker();
-      const ms = (performance.now() - started).toFixed(0);
-      const line = `${outcome.direction === 'up' ? 'applied' : 'reverted'} ${outcome.id} (${ms} ms) [${i}/${total}]`;
+      // A revision of a batch is timed by the server; one sent alone, by sqlrev.
+      const ms = outcome.durationMs === undefined ? '' : ` (${outcome.durationMs.toFixed(0)} ms)`;
+      const line = `${outcome.direction === 'up' ? 'applied' : 'reverted'} ${outcome.id}${ms} [${i}/${total}]`;
       if (tty && !out.quiet) process.stderr.write(`\r\u001b[K${line}\n`);
       else out.info(line);
     },

@@ -10,7 +10,8 @@ import { planDown, planUp, type Plan } from './plan.js';
 import type { Project } from './project.js';
 import { stateUpgrades, renderStatement, RESET_SESSION, type State } from './state.js';
 import { parseTarget } from './target.js';
-import { startedRow, stepSql, type Runner, type SqlFailure, type Step } from './run.js';
+import { batchFrom, openTransaction, Pacer, startedRow, stepSql } from './messages.js';
+import type { BatchFailure, Runner, SqlFailure, Step, StepOutcome } from './run.js';
 import { checkDrift, checkState, graphWithState, headerFacts, loadSound, precheck, recordOf } from './checks.js';
 import { interrupted, withDefaults, withLockedSession, withReadSession, type DbOptions, type Resolved, type Session } from './session.js';
 
@@ -124,17 +125,36 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     const reports = steps.map((s) => report(s, 'not-run'));
     let current = -1;
     let committing = false;
+    const pacer = new Pacer();
+    const done = (i: number, outcome: StepOutcome) => {
+      reports[i] = report(steps[i], 'done', outcome.durationMs);
+      hooks.stepDone?.(i + 1, steps.length, outcome);
+    };
     try {
       if (options.singleTransaction) await session.conn.sql.unsafe('begin').simple();
-      for (const [i, step] of steps.entries()) {
+      for (let i = 0; i < steps.length;) {
         current = i;
         if (options.signal?.aborted) throw interrupted(options.signal);
-        hooks.stepStart?.(i + 1, steps.length, step);
-        const outcome = options.singleTransaction
+        const step = steps[i];
+        const batch = options.singleTransaction ? undefined : batchFrom(options.schema, steps, i, pacer.size);
+        hooks.stepStart?.(i + 1, steps.length, step, batch?.steps.length ?? 1);
+        if (batch) {
+          const started = performance.now();
+          let outcomes: StepOutcome[];
+          try {
+            outcomes = await runner.runBatch(batch);
+          } catch (err) {
+            // The revisions before the failing one committed: report them so.
+            for (const outcome of (err as Partial<BatchFailure>).completed ?? []) done(current++, outcome);
+            throw err;
+          }
+          pacer.done(outcomes.length, performance.now() - started);
+          for (const outcome of outcomes) done(i++, outcome);
+          continue;
+        }
+        done(i++, options.singleTransaction
           ? await runner.runInOuterTransaction(step)
-          : step.transactional ? await runner.runTransactional(step) : await runner.runAutocommit(step);
-        reports[i] = report(step, 'done', outcome.durationMs);
-        hooks.stepDone?.(i + 1, steps.length, outcome);
+          : step.transactional ? await runner.runTransactional(step) : await runner.runAutocommit(step));
       }
       if (options.singleTransaction) {
         committing = true;
@@ -178,7 +198,7 @@ function renderScript(schema: string, steps: readonly Step[], single: boolean, s
   for (const step of steps) {
     const { statements, bookkeeping } = stepSql(schema, step);
     out.push('', `-- ${step.direction} ${step.id} (${step.file})${step.transactional ? '' : ' — outside a transaction'}`);
-    if (step.transactional && !single) out.push('begin;');
+    if (step.transactional && !single) out.push(openTransaction(step).trimEnd());
     if (!step.transactional) out.push(renderStatement(startedRow(schema, step, statements)));
     for (const s of statements) out.push(s.text.endsWith(';') ? s.text : s.text + ';');
     if (!step.transactional) out.push('begin;');

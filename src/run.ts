@@ -1,65 +1,31 @@
 /**
- * Executing revisions. A transactional revision is sent as one pipeline on
- * the connection: BEGIN, each statement as its own message, the session
- * reset, the bookkeeping rows, COMMIT — one round trip, and the first
- * statement that fails is known exactly (the ones after it are refused by the
- * server as "transaction aborted"). A `-- transaction: false` revision logs
- * 'started', runs statement by statement in autocommit, and is recorded
- * afterwards.
+ * Executing revisions on one connection. Transactional revisions go as
+ * simple-query messages built in messages.ts: a run of small ones several to
+ * a message (runBatch), a large one as its own message or messages
+ * (runTransactional). A server error's position maps back to the statement
+ * and file line through the message's layout; an error without a position is
+ * located by running the revision once more, rolled back. A `-- transaction:
+ * false` revision logs 'started', runs statement by statement in autocommit,
+ * and is recorded afterwards.
  */
 import { EXIT, SqlrevError } from './errors.js';
 import { errorCode, type Sql } from './db.js';
 import { lineColumnAt, positionToOffset } from './position.js';
-import { splitSql, type Statement as SqlStatement } from './split.js';
-import { deleteRevision, insertRevision, logAction, renderStatement, RESET_SESSION, send, type RevisionRecord, type Statement } from './state.js';
+import type { Statement as SqlStatement } from './split.js';
+import { bookkeepingFor, revisionMessages, startedRow, statementsOf, stepSql, type Batch, type MessageLayout, type RevisionMessages, type Step } from './messages.js';
+import { logAction, recordedAmong, RESET_SESSION, send, type Statement } from './state.js';
 
-export interface Step {
-  id: string;
-  direction: 'up' | 'down';
-  /** Where the SQL comes from, for messages: a file path, or a note that the stored text is used. */
-  file: string;
-  /** The text to run (normalised). */
-  text: string;
-  transactional: boolean;
-  /** The revision as it is recorded after `up`. */
-  record: RevisionRecord;
-}
+export type { Step } from './messages.js';
 
 export interface StepOutcome {
   id: string;
   direction: 'up' | 'down';
-  durationMs: number;
+  /** Unknown for a revision of a batch whose read-back of durations did not arrive. */
+  durationMs?: number;
 }
 
-/** The statements a step sends, in order, for running and for `--sql`. */
-export interface StepSql {
-  statements: SqlStatement[];
-  bookkeeping: Statement[];
-}
-
-export function stepSql(schema: string, step: Step): StepSql {
-  // Split again rather than kept from precheck: holding every step's statements
-  // for the whole run would make memory grow with the sum of the revisions.
-  const statements = splitSql(step.text).statements;
-  return { statements, bookkeeping: bookkeepingFor(schema, step, step.transactional ? 'transaction' : 0) };
-}
-
-/**
- * The rows that record a step: the revision row (inserted for up, deleted for
- * down) and its log row. `duration` is measured by sqlrev, or 'transaction'
- * for the server to measure from the start of the step's own transaction.
- */
-function bookkeepingFor(schema: string, step: Step, duration: number | 'transaction'): Statement[] {
-  const log = logAction(schema, step.direction, step.id, null, duration);
-  return step.direction === 'up'
-    ? [insertRevision(schema, step.record, 'up', duration === 'transaction' ? undefined : duration), log]
-    : [deleteRevision(schema, step.id), log];
-}
-
-/** The log row a `-- transaction: false` step commits before its first statement. */
-export function startedRow(schema: string, step: Step, statements: SqlStatement[]): Statement {
-  return logAction(schema, 'started', step.id, { direction: step.direction, file: step.file, statements: statements.map((s) => ({ line: s.line })) });
-}
+/** A failure inside a batch: the revisions before the failing one committed and stay applied. */
+export type BatchFailure = SqlrevError & { completed: StepOutcome[] };
 
 /** Runs steps on one connection; `cancel()` interrupts whatever is running. */
 export class Runner {
@@ -116,17 +82,77 @@ export class Runner {
       if (code === '57014' && this.cancelled) throw this.failure(err, step, undefined);
       if (!layout) throw err;
       const pos = Number((err as { position?: string }).position);
-      if (Number.isFinite(pos) && pos > 0) {
-        const at = positionToOffset(layout.message, pos);
-        const part = layout.parts.find((p) => at >= p.start && at < p.end);
-        if (part?.statement) throw this.failure(withPosition(err, at - part.start + 1, part.statement.text), step, part.statement);
-        throw this.failure(err, step, undefined, part ? 'while recording the revision' : undefined);
-      }
+      if (Number.isFinite(pos) && pos > 0) throw this.failureAt(err, step, layout, positionToOffset(layout.message, pos));
       if (!isServerCode(code)) throw this.failure(err, step, undefined);
       throw await this.diagnose(step, err, plan.count === 1 ? undefined : { plan, failed: sent, suspects: statementsOf(layout) });
     }
     if (plan.after.length) await this.finish(step, plan.after);
     return { id: step.id, direction: step.direction, durationMs: performance.now() - started };
+  }
+
+  /**
+   * Several small revisions as one message (messages.ts: batchFrom), each in
+   * its own transaction, then a read-back of their server-measured durations.
+   * When one fails, the server skips the rest of the message: the revisions
+   * before it committed and stay applied, as they would one message at a
+   * time, and the error (a BatchFailure) lists them.
+   */
+  async runBatch(batch: Batch): Promise<StepOutcome[]> {
+    let result: unknown;
+    try {
+      result = await this.sql.unsafe(batch.message).simple();
+    } catch (err) {
+      await this.quietly(() => this.rollback());
+      const at = await this.failingRevision(batch, err);
+      const outcome = (s: Step): StepOutcome => ({ id: s.id, direction: s.direction });
+      // Past the last revision: only the read-back failed, and every revision committed.
+      if (at.index === batch.steps.length) return batch.steps.map(outcome);
+      const failure = await this.locate(batch, at.index, at.offset, err);
+      throw Object.assign(failure, { completed: batch.steps.slice(0, at.index).map(outcome) }) as BatchFailure;
+    }
+    const ms = new Map(readBack(result).map((r) => [String(r.sqlrev_revision), Number(r.sqlrev_ms)]));
+    return batch.steps.map((s) => ({ id: s.id, direction: s.direction, durationMs: ms.get(s.id) }));
+  }
+
+  /**
+   * Which revision of a batch failed: the one the server's error position
+   * falls in, else the first whose record did not change (the others
+   * committed: the lock keeps other runners out). When the connection is
+   * lost, nothing can be asked: the first is named, and the error says that
+   * any of them may have committed.
+   */
+  private async failingRevision(batch: Batch, err: unknown): Promise<{ index: number; offset?: number }> {
+    if (!isServerCode(errorCode(err))) return { index: 0 };
+    const pos = Number((err as { position?: string }).position);
+    if (Number.isFinite(pos) && pos > 0) {
+      const offset = positionToOffset(batch.message, pos);
+      let index = 0;
+      while (index < batch.layouts.length && offset >= batch.layouts[index].start + batch.layouts[index].layout.message.length) index++;
+      return { index, offset };
+    }
+    const recorded = new Set((await send(this.sql, recordedAmong(this.schema, batch.steps.map((s) => s.id)))).map((r) => String(r.id)));
+    const index = batch.steps.findIndex((s) => recorded.has(s.id) !== (s.direction === 'up'));
+    return { index: index === -1 ? batch.steps.length : index };
+  }
+
+  /** The error of revision `index` of a batch, located at its statement and file line as runTransactional would. */
+  private async locate(batch: Batch, index: number, offset: number | undefined, err: unknown): Promise<SqlrevError> {
+    const step = batch.steps[index];
+    const code = errorCode(err);
+    if (!isServerCode(code)) return batch.steps.length > 1 ? batchLost(err, batch.steps) : this.failure(err, step, undefined);
+    if (code === '57014' && this.cancelled) return this.failure(err, step, undefined);
+    if (offset !== undefined) {
+      const { start, layout } = batch.layouts[index];
+      return this.failureAt(err, step, layout, offset - start);
+    }
+    return this.diagnose(step, err);
+  }
+
+  /** The error at `at` (in characters) in a message of `step`: its statement, or the bookkeeping around it. */
+  private failureAt(err: unknown, step: Step, layout: MessageLayout, at: number): SqlrevError {
+    const part = layout.parts.find((p) => at >= p.start && at < p.end);
+    if (part?.statement) return this.failure(withPosition(err, at - part.start + 1, part.statement.text), step, part.statement);
+    return this.failure(err, step, undefined, part ? 'while recording the revision' : undefined);
   }
 
   /** The end of a multi-message revision: the reset, the bookkeeping with parameters, COMMIT. */
@@ -355,75 +381,8 @@ export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | u
   return failure;
 }
 
-/** Where each statement sits in one message of a revision. */
-export interface MessageLayout {
-  message: string;
-  parts: { start: number; end: number; statement?: SqlStatement }[];
-}
-
-/** How a transactional revision is sent: its messages, then (when not inside the last message) its bookkeeping. */
-export interface RevisionMessages {
-  count: number;
-  /** Message `i`, built on demand so that only one is held in memory at a time. */
-  message(i: number): MessageLayout;
-  /** Sent after the messages with parameters, between the reset and COMMIT; empty when the last message carries them. */
-  after: Statement[];
-}
-
-/**
- * Above this many characters of SQL a revision is cut into several messages
- * (at statement boundaries), so neither sqlrev nor the server ever holds more
- * than about this much of it parsed at once: a server parses a whole message
- * before running any of it, and a 100 MB message of INSERTs took 1.5 GB of
- * server memory (docs/reliability.md).
- */
-export const MESSAGE_CHARS = 1 << 20;
-
 /** Statements pipelined at once inside --single-transaction. */
 const PIPELINE_BATCH = 1000;
-
-/**
- * The messages of a transactional revision, or undefined when a statement
- * would not end cleanly with a `;` (an unterminated string or comment would
- * swallow what follows it): such a revision is pipelined. A revision that fits
- * in `limit` is one message ending with its bookkeeping (as literals) and
- * COMMIT; a larger one sends its bookkeeping with parameters afterwards, so
- * its texts are never copied into an escaped literal.
- */
-export function revisionMessages(schema: string, step: Step, limit = MESSAGE_CHARS): RevisionMessages | undefined {
-  const { statements, bookkeeping } = stepSql(schema, step);
-  const texts: string[] = [];
-  const starts = [0]; // message i holds statements starts[i] .. starts[i+1]-1
-  let size = 0;
-  for (const [i, statement] of statements.entries()) {
-    const text = statement.terminated ? statement.text : statement.text + ';';
-    if (!statement.terminated) {
-      const check = splitSql(text).statements;
-      if (check.length !== 1 || !check[0].terminated) return undefined;
-    }
-    if (size + text.length > limit && i > starts[starts.length - 1]) {
-      starts.push(i);
-      size = 0;
-    }
-    texts.push(text);
-    size += text.length + 1;
-  }
-  starts.push(statements.length);
-  const count = starts.length - 1;
-  const message = (m: number): MessageLayout => {
-    let message = m === 0 ? 'begin;\n' : '';
-    const parts: MessageLayout['parts'] = m === 0 ? [{ start: 0, end: message.length }] : [];
-    for (let i = starts[m]; i < starts[m + 1]; i++) {
-      parts.push({ start: message.length, end: message.length + texts[i].length, statement: statements[i] });
-      message += texts[i] + '\n';
-    }
-    if (count > 1) return { message, parts };
-    const tail = [RESET_SESSION + ';', ...bookkeeping.map(renderStatement), 'commit;'].join('\n');
-    parts.push({ start: message.length, end: message.length + tail.length });
-    return { message: message + tail, parts };
-  };
-  return { count, message, after: count > 1 ? bookkeeping : [] };
-}
 
 /** The failing message of a multi-message revision, for `diagnose`. */
 interface Part {
@@ -432,8 +391,24 @@ interface Part {
   suspects: SqlStatement[];
 }
 
-function statementsOf(layout: MessageLayout): SqlStatement[] {
-  return layout.parts.flatMap((p) => (p.statement ? [p.statement] : []));
+/** The rows of a batch's read-back: the last result of the message, the only one with these columns. */
+function readBack(result: unknown): Record<string, unknown>[] {
+  const results = (Array.isArray(result) ? result : []) as unknown[];
+  for (let i = results.length - 1; i >= 0; i--) {
+    const r = results[i] as { columns?: { name: string }[] } & Record<string, unknown>[];
+    if (r?.columns?.some((c) => c.name === 'sqlrev_ms')) return [...r];
+  }
+  return [];
+}
+
+/** The connection was lost while a message of several revisions ran: any of them may have committed. */
+function batchLost(err: unknown, steps: readonly Step[]): SqlrevError {
+  const ids = steps.map((s) => s.id);
+  return new SqlrevError('connection-lost', EXIT.connect, `the connection to the server was lost while one message of ${ids.length} revisions ran (${ids.join(', ')}): ${(err as Error).message ?? String(err)}`, {
+    file: steps[0].file, revision: steps[0].id,
+    hint: 'each of them committed together with its record or not at all, in order (migrate status shows how far it got); rerunning is safe',
+    cause: err,
+  });
 }
 
 function isServerCode(code: string | undefined): boolean {

@@ -73,7 +73,7 @@ export async function scratchRunner<T>(options: DbOptions, schema: string, signa
       return await fn(async (step) => {
         if (signal?.aborted) throw new SqlrevError('interrupted', signal.reason === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, 'interrupted');
         const outcome = step.transactional ? await runner.runTransactional(step) : await runner.runAutocommit(step);
-        return outcome.durationMs;
+        return outcome.durationMs ?? 0;
       }, session.conn.sql);
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -16,8 +16,8 @@ export interface Hooks {
   debug?(message: string): void;
   warn?(message: string): void;
   notice?(notice: Notice): void;
-  /** Before each step: index from 1, total, the step. */
-  stepStart?(index: number, total: number, step: Step): void;
+  /** Before each message: index from 1, total, its first step, and how many steps it carries (a batch: see messages.ts). */
+  stepStart?(index: number, total: number, step: Step, count: number): void;
   stepDone?(index: number, total: number, outcome: StepOutcome): void;
   /** Asked before destructive commands; resolve false to cancel. */
   confirm?(question: string): Promise<boolean>;

@@ -153,18 +153,32 @@ function upgradeRefused(schema: string, from: number, to: number, err: unknown):
 export const RESET_SESSION = 'reset session authorization; reset role; reset all';
 
 /**
- * Record an applied revision. `durationSql` is an SQL expression for its
- * duration (inside the revision's transaction: time since it began).
+ * When the revision whose bookkeeping this is began, as an SQL expression,
+ * for a duration measured by the server. now() is when its transaction began,
+ * except in a batch (several revisions in one message: messages.ts), where
+ * the server gives every transaction of the message the message's start
+ * time: there a revision began when the one before it in the message
+ * recorded itself, which its log row says (its start plus its duration,
+ * later than now()). Only the newest log row is read (one index probe).
+ */
+function revisionStart(schema: string): string {
+  return `coalesce((select case when l.at >= now() then l.at + l.duration end from ${q(schema, 'log')} l order by l.seq desc limit 1), now())`;
+}
+
+/**
+ * Record an applied revision: `how` 'up' with `durationMs` measured by sqlrev,
+ * or without, inside the revision's transaction, timed by the server from
+ * revisionStart; 'stamp' runs nothing and has no duration.
  */
 export function insertRevision(schema: string, r: RevisionRecord, how: 'up' | 'stamp', durationMs?: number): Statement {
-  const duration = durationMs === undefined ? 'clock_timestamp() - now()' : `make_interval(secs => $10::float8 / 1000)`;
   const params: Param[] = [r.id, r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath];
+  const columns = `insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, applied_at, duration)`;
+  const values = `$1, $2::text[], $3, $4, $5, $6, $7, $8, $9, '${how}'`;
+  if (how === 'up' && durationMs === undefined) {
+    return { text: `${columns}\nselect ${values}, s.t, clock_timestamp() - s.t from (select ${revisionStart(schema)} as t) s`, params };
+  }
   if (durationMs !== undefined) params.push(durationMs);
-  return {
-    text: `insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, duration)
-values ($1, $2::text[], $3, $4, $5, $6, $7, $8, $9, '${how}', ${how === 'stamp' ? 'null' : duration})`,
-    params,
-  };
+  return { text: `${columns}\nvalues (${values}, now(), ${durationMs === undefined ? 'null' : 'make_interval(secs => $10::float8 / 1000)'})`, params };
 }
 
 export function deleteRevision(schema: string, id: string): Statement {
@@ -180,17 +194,39 @@ export function updateChecksums(schema: string, r: RevisionRecord): Statement {
 
 export type Action = 'up' | 'down' | 'stamp' | 'rehash' | 'failed' | 'started';
 
-/** Append to the log; inside a revision's transaction the duration is measured by the server. */
+/** Append to the log; inside a revision's transaction ('transaction') the server times it from revisionStart. */
 export function logAction(schema: string, action: Action, revision: string | null, detail: Record<string, unknown> | null, durationMs?: number | 'transaction'): Statement {
-  const duration = durationMs === 'transaction' ? 'clock_timestamp() - now()' : durationMs === undefined ? 'null' : 'make_interval(secs => $5::float8 / 1000)';
-  const params: Param[] = [action, revision, hostname(), detail === null ? null : JSON.stringify(detail)];
+  const params: Param[] = [action, revision, clientHost(), detail === null ? null : JSON.stringify(detail)];
+  const columns = `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, at, duration)`;
+  const values = `$1, $2, $3, '${VERSION}', $4::text::jsonb`;
+  if (durationMs === 'transaction') {
+    return { text: `${columns}\nselect ${values}, s.t, clock_timestamp() - s.t from (select ${revisionStart(schema)} as t) s`, params };
+  }
   if (typeof durationMs === 'number') params.push(durationMs);
+  return { text: `${columns}\nvalues (${values}, now(), ${durationMs === undefined ? 'null' : 'make_interval(secs => $5::float8 / 1000)'})`, params };
+}
+
+/**
+ * The server-measured durations of the latest `action` log rows of `ids`, in
+ * milliseconds: read back at the end of a batch, whose revisions are timed by
+ * the server (the client sees only the whole message).
+ */
+export function durationsOf(schema: string, action: 'up' | 'down', ids: readonly string[]): Statement {
   return {
-    text: `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, duration)
-values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${duration})`,
-    params,
+    text: `select distinct on (revision) revision as sqlrev_revision, (extract(epoch from duration) * 1000)::float8 as sqlrev_ms
+from ${q(schema, 'log')} where revision = any($1::text[]) and action = $2 order by revision, seq desc`,
+    params: [ids, action],
   };
 }
+
+/** Which of `ids` are recorded as applied. */
+export function recordedAmong(schema: string, ids: readonly string[]): Statement {
+  return { text: `select id from ${q(schema, 'revisions')} where id = any($1::text[])`, params: [ids] };
+}
+
+// Asked once: the log records it on every row.
+let host: string | undefined;
+const clientHost = (): string => (host ??= hostname());
 
 /**
  * Run a statement on the connection, its parameters written as literals: a

@@ -18,7 +18,7 @@ import { tempProject } from './support/folder.js';
 import { query, withDatabase } from './support/pg.js';
 import { runMigrate, startMigrate, until, type Migrator } from './support/process.js';
 import { appliedIds } from './support/db-assert.js';
-import { backendGone, backendsGone, chain, chainParent, databaseNoticingDeadClients, ids, LOCK_CLASS, lockHolders, lockWaiters, logRows, migratorBackends, recordedAndReal, replay, revision, runningStatement, SCHEMA, tableExists } from './support/faults.js';
+import { backendGone, backendsGone, chain, chainParent, databaseNoticingDeadClients, ids, LOCK_CLASS, lockHolders, lockWaiters, logRows, migratorBackends, recordedAndReal, replay, revision, runningRevision, runningStatement, SCHEMA, tableExists } from './support/faults.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -248,7 +248,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     await withDatabase(async (url) => {
       const m = startMigrate(up(url), { cwd: p.cwd });
       try {
-        await runningStatement(url, 'pg_sleep(30)', m);
+        await runningRevision(url, '0003', m);
         assert.equal(await lockHolders(url), (await migratorBackends(url)).map((b) => b.pid), 'the migrator holds the lock meanwhile');
         m.signal(signal);
         const r = await m.result(10_000); // far below the statement's 30 s: the statement was cancelled
@@ -325,7 +325,7 @@ signals('a second Ctrl-C exits 130 at once, and the revision still does not half
   const db = await databaseNoticingDeadClients();
   const m = startMigrate(up(db.url), { cwd: p.cwd });
   try {
-    await runningStatement(db.url, 'pg_sleep(30)', m);
+    await runningRevision(db.url, '0003', m);
     m.signal('SIGINT');
     await until('the first SIGINT to be acknowledged', () => /SIGINT: cancelling/.test(m.stderr()) || undefined, { alive: [m] });
     m.signal('SIGINT');
@@ -347,7 +347,7 @@ signals('kill -9 mid-statement: the server rolls the revision back, frees the lo
   const db = await databaseNoticingDeadClients();
   const m = startMigrate(up(db.url), { cwd: p.cwd });
   try {
-    const backend = await runningStatement(db.url, 'pg_sleep(30)', m);
+    const backend = await runningRevision(db.url, '0003', m);
     m.signal('SIGKILL');
     const r = await m.result(10_000);
     assert.is(r.signal, 'SIGKILL');

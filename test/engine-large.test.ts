@@ -7,7 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MESSAGE_CHARS, revisionMessages, type Step } from '../src/run.js';
+import { MESSAGE_CHARS, revisionMessages, type Step } from '../src/messages.js';
 import { splitSql } from '../src/split.js';
 import { EXIT } from '../src/errors.js';
 import { appliedIds, exits, tables } from './support/db-assert.js';

@@ -190,7 +190,8 @@ terminate('a lost connection is refused, never reopened on a new session', async
       assert.match(outcome, /^refused/);
       // Later queries too, and no session of sqlrev was opened meanwhile.
       const later = await conn.sql`select 1`.then(() => 'ran', (err) => `refused (${errorCode(err)})`);
-      assert.is(later, 'refused (CONNECTION_ENDED)');
+      // Ended or still being destroyed when the query comes (a race under load): refused either way.
+      assert.match(later, /^refused \(CONNECTION_(ENDED|DESTROYED)\)$/);
       assert.equal(await migratorBackends(url), []);
     } finally {
       await conn.close().catch(() => undefined);

@@ -79,6 +79,21 @@ export function runningStatement(url: string, text: string, m: Migrator): Promis
   }, { alive: [m] });
 }
 
+/**
+ * The pid of the migrator's backend once revision `id` sleeps in pg_sleep,
+ * found as a DBA would: by the application name sqlrev gives each revision's
+ * transaction ("sqlrev up <id>"), which shows the running revision even when
+ * it shares a message with others and the query column shows only the
+ * message's first kilobyte.
+ */
+export function runningRevision(url: string, id: string, m: Migrator, direction: 'up' | 'down' = 'up'): Promise<number> {
+  return until(`revision ${id} sleeping, under the application name "sqlrev ${direction} ${id}"`, async () => {
+    const [row] = await query(url, `select pid from pg_stat_activity where datname = current_database()
+      and application_name = $1 and state = 'active' and wait_event = 'PgSleep'`, [`sqlrev ${direction} ${id}`]);
+    return row ? Number(row.pid) : undefined;
+  }, { alive: [m] });
+}
+
 /** The pid of the migrator's backend once it sleeps in pg_sleep (wherever the test put the only sleep). */
 export function sleepingBackend(url: string, m: Migrator): Promise<number> {
   return until('the migrator sleeping in pg_sleep', async () => {
