@@ -27,7 +27,7 @@ export function needsServer(ctx: Context, command: string): void {
 /** The engine (and with it the PostgreSQL driver) loads only for commands that use a database. */
 const engine = () => import('./engine.js');
 
-export type DbFlags = GlobalFlags & { backup?: string; wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean };
+export type DbFlags = GlobalFlags & { backup?: string; wait?: string; dryRun?: boolean; sql?: boolean; singleTransaction?: boolean; skipVerify?: boolean; batch?: string };
 
 export function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): DbOptions {
   const wait = last(flags.wait);
@@ -124,10 +124,21 @@ function renderRun(ctx: Context, result: RunResult): void {
   out.info(`${out.c.green('done')}: ${result.direction === 'up' ? 'applied' : 'reverted'} ${result.steps.length} revision(s) on ${result.database} in ${total.toFixed(0)} ms`);
 }
 
+/** --batch: a whole number of revisions, at least 1. */
+function batchSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw usageError('usage', `--batch ${value} is not a number of revisions`, { hint: 'give a whole number, at least 1 (1 sends each revision in its own message)' });
+  }
+  return n;
+}
+
 const RUN_OPTIONS: [string, string][] = [
   ['--dry-run', 'Print the plan and change nothing'],
   ['--sql', 'Print the exact SQL that would run, bookkeeping included, and change nothing'],
   ['--single-transaction', 'Run the whole plan in one transaction: all or nothing'],
+  ['--batch <n>', 'Send at most N small revisions per message, each in its own transaction (default 64; 1 sends each alone)'],
   ['--skip-verify', 'Run even if applied files were edited (emergencies only)'],
   ['--backup <dir>', 'Write a pg_dump of the database to DIR before applying anything'],
   ['--lock-timeout <seconds>', 'Wait this long for another runner\'s lock (default 300)'],
@@ -148,6 +159,7 @@ export function registerDbCommands(cli: CAC, run: RunCommand, relativeTarget: st
       ...dbOptions(ctx, flags, signal), target: t,
       dryRun: Boolean(flags.dryRun), sql: Boolean(flags.sql),
       singleTransaction: Boolean(flags.singleTransaction), skipVerify: Boolean(flags.skipVerify),
+      batch: batchSize(last(flags.batch)),
       backup: last(flags.backup),
       hooks: { ...dbOptions(ctx, flags).hooks, confirm: undefined },
     }).catch((err) => {

@@ -27,6 +27,8 @@ export interface RunOptions extends DbOptions {
   /** Produce the SQL that would run instead of running it. */
   sql?: boolean;
   singleTransaction?: boolean;
+  /** At most this many small revisions per message (default BATCH_MAX, 64); 1 sends each revision alone. */
+  batch?: number;
   skipVerify?: boolean;
   /** A folder for a pg_dump taken before anything is applied. */
   backup?: string;
@@ -125,7 +127,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
     const reports = steps.map((s) => report(s, 'not-run'));
     let current = -1;
     let committing = false;
-    const pacer = new Pacer();
+    const pacer = new Pacer(options.batch);
     const done = (i: number, outcome: StepOutcome) => {
       reports[i] = report(steps[i], 'done', outcome.durationMs);
       hooks.stepDone?.(i + 1, steps.length, outcome);
@@ -138,6 +140,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
         const step = steps[i];
         const batch = options.singleTransaction ? undefined : batchFrom(options.schema, steps, i, pacer.size);
         hooks.stepStart?.(i + 1, steps.length, step, batch?.steps.length ?? 1);
+        if (batch && batch.steps.length > 1) hooks.debug?.(`one message for ${batch.steps.length} revisions: ${batch.steps[0].id} … ${batch.steps[batch.steps.length - 1].id}`);
         if (batch) {
           const started = performance.now();
           let outcomes: StepOutcome[];

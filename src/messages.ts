@@ -149,10 +149,13 @@ export const BATCH_TARGET_MS = 100;
 export class Pacer {
   size = 1;
 
+  /** `max`: at most this many revisions per message (`--batch`); 1 sends each alone. */
+  constructor(private readonly max = BATCH_MAX) {}
+
   /** A message of `count` revisions took `elapsedMs`. */
   done(count: number, elapsedMs: number): void {
     const fit = Math.floor((count * BATCH_TARGET_MS) / Math.max(elapsedMs, 0.001));
-    this.size = Math.max(1, Math.min(BATCH_MAX, count * 2, fit));
+    this.size = Math.max(1, Math.min(this.max, count * 2, fit));
   }
 }
 

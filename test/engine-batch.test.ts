@@ -13,6 +13,8 @@ import { Runner, type BatchFailure } from '../src/run.js';
 import { ensureState } from '../src/state.js';
 import { SqlrevError } from '../src/errors.js';
 import { query, withDatabase, withSql } from './support/pg.js';
+import { appliedIds, exits, tables } from './support/db-assert.js';
+import { rev, scene } from './support/scene.js';
 
 const t = suite('batches of revisions');
 const SCHEMA = 'sqlrev';
@@ -147,6 +149,29 @@ t('down in a batch: a failing revert keeps the ones before it reverted and the r
     assert.equal(err!.completed.map((o) => o.id), ['r3']);
     assert.equal(await recorded(url), ['r1', 'r2']);
     assert.equal(await tablesOf(url), ['t_r1', 't_r2']);
+  });
+});
+
+t('through the executable: quick revisions share messages, one line each in order; --batch 1 sends each alone', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => String(i + 1).padStart(4, '0'));
+  const files = Object.assign({}, ...ids.map((id, i) => rev(id, i === 0 ? 'base' : ids[i - 1])));
+  await scene(files, async ({ url, run }) => {
+    const r = await run('up', '--verbose');
+    exits(r, 0, 'up');
+    assert.equal(await appliedIds(url), ids);
+    assert.equal(await tables(url), ids.map((id) => `t_${id}`));
+    // The first message carries one revision; quick ones make the next ones larger.
+    assert.match(r.stderr, /^one message for \d+ revisions: 0002 … 00\d\d$/m);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('applied '));
+    assert.equal(lines.map((l) => l.replace(/ \(\d+ ms\)/, '')), ids.map((id, i) => `applied ${id} [${i + 1}/20]`));
+    assert.ok(lines.every((l) => / \(\d+ ms\) /.test(l)), `each line has its duration:\n${lines.join('\n')}`);
+
+    const d = await run('down', 'base', '--batch', '1', '--verbose');
+    exits(d, 0, 'down --batch 1');
+    assert.not.match(d.stderr, /one message for/);
+    assert.equal(await appliedIds(url), []);
+    exits(await run('up', '--batch', '0'), 2, '--batch 0');
+    assert.equal(await appliedIds(url), [], '--batch 0 changed nothing');
   });
 });
 
