@@ -15,6 +15,8 @@ import { SqlrevError } from '../src/errors.js';
 import { query, withDatabase, withSql } from './support/pg.js';
 import { appliedIds, exits, tables } from './support/db-assert.js';
 import { rev, scene } from './support/scene.js';
+import { until } from './support/process.js';
+import { EXIT } from '../src/errors.js';
 
 const t = suite('batches of revisions');
 const SCHEMA = 'sqlrev';
@@ -148,6 +150,25 @@ t('down in a batch: a failing revert keeps the ones before it reverted and the r
     assert.is(err!.file, 'r2.down.sql');
     assert.equal(err!.completed.map((o) => o.id), ['r3']);
     assert.equal(await recorded(url), ['r1', 'r2']);
+    assert.equal(await tablesOf(url), ['t_r1', 't_r2']);
+  });
+});
+
+t('the connection lost in the middle of a batch: exit 5, naming every revision of the message; the ones before stay applied', async () => {
+  await withRunner(async (runner, url) => {
+    const steps = chain(4, { r3: '-- parent: base\ncreate table t_r3 (id int);\nselect pg_sleep(30);\n' });
+    const running = runner.runBatch(batchFrom(SCHEMA, steps, 0, 10)!).then(() => undefined, (e: unknown) => e as SqlrevError);
+    const pid = await until('r3 sleeping', async () => {
+      const [row] = await query(url, `select pid from pg_stat_activity where application_name = 'sqlrev up r3' and wait_event = 'PgSleep'`);
+      return row ? Number(row.pid) : undefined;
+    });
+    await query(url, 'select pg_terminate_backend($1)', [pid]);
+    const err = await running;
+    assert.is(err?.exitCode, EXIT.connect);
+    assert.is(err!.code, 'connection-lost');
+    assert.match(err!.message, 'one message of 4 revisions ran (r1, r2, r3, r4)', err!.message);
+    assert.match(err!.hint ?? '', 'migrate status shows');
+    assert.equal(await recorded(url), ['r1', 'r2'], 'each revision committed on its own before the loss');
     assert.equal(await tablesOf(url), ['t_r1', 't_r2']);
   });
 });
