@@ -38,7 +38,8 @@ export interface StepReport {
   id: string;
   message: string;
   direction: 'up' | 'down';
-  status: 'done' | 'failed' | 'not-run' | 'planned';
+  /** 'unknown': the connection was lost while its message ran; it committed with its record or not at all (status shows which). */
+  status: 'done' | 'failed' | 'not-run' | 'planned' | 'unknown';
   durationMs?: number;
   file: string;
 }
@@ -149,6 +150,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
           } catch (err) {
             // The revisions before the failing one committed: report them so.
             for (const outcome of (err as Partial<BatchFailure>).completed ?? []) done(current++, outcome);
+            if (errorCode(err) === 'connection-lost') for (let k = i; k < i + batch.steps.length; k++) reports[k].status = 'unknown';
             throw err;
           }
           pacer.done(outcomes.length, performance.now() - started);
@@ -174,7 +176,7 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
         await runner.logFailure(committing ? undefined : steps[current], failure);
       } else {
         failure = asFailure(err, options.schema);
-        if (current >= 0) reports[current].status = 'failed';
+        if (current >= 0 && reports[current].status === 'not-run') reports[current].status = failure.code === 'connection-lost' && steps[current].transactional ? 'unknown' : 'failed';
         // Autocommit steps log their own failure (with the statements that ran).
         const step = steps[current];
         if (step?.transactional) await runner.logFailure(step, failure);
