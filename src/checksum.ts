@@ -24,14 +24,3 @@ export function checksum(normalisedText: string): string {
   // faster on 200,000 small files, and no Hash object per file for the GC.
   return 'sha256:' + hash('sha256', normalisedText, 'hex');
 }
-
-/**
- * `checksum(normaliseBytes(bytes))`, for bytes that decode. When normalising
- * changes nothing (no BOM, no CR), the UTF-8 of the text is `bytes` itself, so
- * those are hashed as they are instead of encoding the text again.
- */
-export function checksumOfBytes(bytes: Uint8Array, normalisedText: string): string {
-  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  if (bom || bytes.indexOf(0x0d) !== -1) return checksum(normalisedText);
-  return 'sha256:' + hash('sha256', bytes, 'hex');
-}

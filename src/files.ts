@@ -5,7 +5,7 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { checksumOfBytes, normaliseBytes } from './checksum.js';
+import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseHeaders, type ParsedHeaders } from './headers.js';
 import { readFiles } from './read.js';
@@ -258,7 +258,7 @@ function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed
   }
   for (const p of parsed.problems) p.revision = half.id;
   return {
-    file: { path: entry.path, text, checksum: checksumOfBytes(entry.bytes, text), transactional, bodyLine: parsed.bodyLine },
+    file: { path: entry.path, text, checksum: checksum(text), transactional, bodyLine: parsed.bodyLine },
     parsed,
   };
 }
@@ -348,13 +348,13 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
 /**
  * List and read every `.sql` file under `dir` (recursively), sorted by path.
  *
- * Synchronous reads (src/read.ts), by this thread and, for large folders, a
- * worker thread. Measured on 200,000 small files (bench/, docs/benchmarks.md):
+ * Synchronous reads (src/read.ts), by this thread and, from
+ * `workerThreshold` files on (default WORKER_THRESHOLD), a worker thread too. Measured on 200,000 small files (bench/, docs/benchmarks.md):
  * a readFileSync loop takes 1.4–2.5 s; fs/promises readFile, 32 at a time,
  * 14–17 s; all at once fails with EMFILE (too many open files) past the
  * descriptor limit, which made every revision past it look unreadable.
  */
-export async function readFolder(dir: string): Promise<FileEntry[]> {
+export async function readFolder(dir: string, options: { workerThreshold?: number } = {}): Promise<FileEntry[]> {
   const listed = listSqlFiles(dir);
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
@@ -376,7 +376,7 @@ export async function readFolder(dir: string): Promise<FileEntry[]> {
   for (let i = 0; i < listed.length; i++) if (entries[i] === undefined) toRead.push(i);
   const regular = new Uint8Array(toRead.length);
   toRead.forEach((i, k) => { regular[k] = listed[i].regular ? 1 : 0; });
-  const outcomes = await readFiles(toRead.map((i) => shown[i]), regular);
+  const outcomes = await readFiles(toRead.map((i) => shown[i]), regular, options.workerThreshold);
   toRead.forEach((i, k) => {
     const outcome = outcomes[k];
     entries[i] = outcome instanceof Uint8Array ? { path: shown[i], bytes: outcome } : { path: shown[i], readError: outcome.error };
