@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseHeaders, type ParsedHeaders } from './headers.js';
-import { readFiles } from './read.js';
+import { SlabReader } from './read.js';
 import { lineColumnAt } from './position.js';
 import type { Revision, RevisionFile } from './types.js';
 
@@ -279,7 +279,8 @@ function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): stri
     });
     return undefined;
   }
-  const tokens = header.value.split(/[\s,]+/).filter(Boolean);
+  // One id (most revisions) needs no regex split; the value is trimmed already.
+  const tokens = PARENT_TOKEN.test(header.value) ? [header.value] : header.value.split(/[\s,]+/).filter(Boolean);
   const bad = tokens.filter((t) => !PARENT_TOKEN.test(t));
   if (tokens.length === 0 || bad.length > 0) {
     problems.push({
@@ -348,40 +349,33 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
 /**
  * List and read every `.sql` file under `dir` (recursively), sorted by path.
  *
- * Synchronous reads (src/read.ts), by this thread and, from
- * `workerThreshold` files on (default WORKER_THRESHOLD), a worker thread too. Measured on 200,000 small files (bench/, docs/benchmarks.md):
- * a readFileSync loop takes 1.4–2.5 s; fs/promises readFile, 32 at a time,
- * 14–17 s; all at once fails with EMFILE (too many open files) past the
- * descriptor limit, which made every revision past it look unreadable.
+ * One file at a time, synchronously (SlabReader, src/read.ts). Measured on
+ * 200,000 small files (bench/, docs/benchmarks.md): a readFileSync loop
+ * takes 1.4–2.5 s; fs/promises readFile, 32 at a time, 14–17 s; all at once
+ * fails with EMFILE (too many open files) past the descriptor limit, which
+ * made every revision past it look unreadable.
  */
-export async function readFolder(dir: string, options: { workerThreshold?: number } = {}): Promise<FileEntry[]> {
-  const listed = listSqlFiles(dir);
+export async function readFolder(dir: string): Promise<FileEntry[]> {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
   const prefix = path.join(dir, 'x').slice(0, -1);
-  const shown = listed.map(({ rel }) => (path.sep === '/' ? prefix + rel : path.join(dir, rel)));
-  const entries: (FileEntry | undefined)[] = new Array(listed.length).fill(undefined);
+  const reader = new SlabReader();
   let root: string | undefined;
-  for (let i = 0; i < listed.length; i++) {
-    const { link } = listed[i];
-    if (link === 'folder') entries[i] = { path: shown[i], linkedFolder: true };
-    else if (link === 'file') {
+  return listSqlFiles(dir).map(({ rel, link, regular }): FileEntry => {
+    const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
+    if (link === 'folder') return { path: shown, linkedFolder: true };
+    if (link === 'file') {
       root ??= realpathSync(dir);
-      const outside = escapes(shown[i], root);
-      if (outside !== undefined) entries[i] = { path: shown[i], outside };
+      const outside = escapes(shown, root);
+      if (outside !== undefined) return { path: shown, outside };
     }
-  }
-  const toRead: number[] = [];
-  for (let i = 0; i < listed.length; i++) if (entries[i] === undefined) toRead.push(i);
-  const regular = new Uint8Array(toRead.length);
-  toRead.forEach((i, k) => { regular[k] = listed[i].regular ? 1 : 0; });
-  const outcomes = await readFiles(toRead.map((i) => shown[i]), regular, options.workerThreshold);
-  toRead.forEach((i, k) => {
-    const outcome = outcomes[k];
-    entries[i] = outcome instanceof Uint8Array ? { path: shown[i], bytes: outcome } : { path: shown[i], readError: outcome.error };
+    try {
+      return { path: shown, bytes: reader.read(shown, regular === true) };
+    } catch (err) {
+      return { path: shown, readError: (err as Error).message };
+    }
   });
-  return entries as FileEntry[];
 }
 
 /** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */
