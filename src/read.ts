@@ -22,9 +22,11 @@ export class SlabReader {
 
   /**
    * The whole file; throws the file system's error. For a `regular` file a
-   * read that returns less than asked for is its end (POSIX: a regular file
-   * reads short only at its end), which saves a second read per file; any
-   * other file (a link, a pipe) is read until a read returns nothing.
+   * read that returns less than asked for is taken as its end, which saves a
+   * second read per file: POSIX lets a regular file read short only at its
+   * end or when a signal interrupts a read that has copied some bytes, and
+   * Linux does not interrupt reads of regular files on local file systems.
+   * Any other file (a link, a pipe) is read until a read returns nothing.
    */
   read(file: string, regular: boolean): Uint8Array {
     if (this.slab.length - this.used < this.minFree) this.next(this.slabSize);
