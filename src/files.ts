@@ -3,11 +3,12 @@
  * in, revisions and problems out); `readFolder` is the only disk access.
  * Every problem names its file and line; all problems are reported at once.
  */
-import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseHeaders, type ParsedHeaders } from './headers.js';
+import { SlabReader } from './read.js';
 import { lineColumnAt } from './position.js';
 import type { Revision, RevisionFile } from './types.js';
 
@@ -38,6 +39,7 @@ interface Half {
   entry: FileEntry;
   id: string;
   slug: string;
+  isUp: boolean;
 }
 
 /** Turn file entries into revisions, reporting every problem found. */
@@ -45,31 +47,36 @@ export function readRevisions(entries: readonly FileEntry[]): ReadResult {
   const problems: Problem[] = [];
   const ups = new Map<string, Half>();
   const downs = new Map<string, Half>();
-  const halves = entries.map((entry) => classifyName(entry, problems)).filter((h): h is Half => h !== undefined);
+  const downHalves: Half[] = [];
   const duplicated = new Set<string>();
   // Up files first, so a duplicated id is reported once, on the up files.
-  for (const isUp of [true, false]) {
-    const table = isUp ? ups : downs;
-    for (const half of halves) {
-      if (half.entry.path.endsWith('.up.sql') !== isUp) continue;
-      const other = table.get(half.id);
-      if (!other) {
-        table.set(half.id, half);
-        continue;
-      }
-      if (!isUp && duplicated.has(half.id)) continue;
-      duplicated.add(half.id);
-      problems.push({
-        file: half.entry.path, line: 1, revision: half.id, code: 'duplicate-id',
-        message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${half.entry.path}`,
-        hint: 'ids must be unique in the migrations folder: rename one pair (migrate new generates unique ids)',
-      });
+  for (const entry of entries) {
+    const half = classifyName(entry, problems);
+    if (half === undefined) continue;
+    if (!half.isUp) downHalves.push(half);
+    else addHalf(ups, half);
+  }
+  for (const half of downHalves) addHalf(downs, half);
+
+  function addHalf(table: Map<string, Half>, half: Half): void {
+    const other = table.get(half.id);
+    if (!other) {
+      table.set(half.id, half);
+      return;
     }
+    if (!half.isUp && duplicated.has(half.id)) return;
+    duplicated.add(half.id);
+    problems.push({
+      file: half.entry.path, line: 1, revision: half.id, code: 'duplicate-id',
+      message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${half.entry.path}`,
+      hint: 'ids must be unique in the migrations folder: rename one pair (migrate new generates unique ids)',
+    });
   }
 
   const revisions: Revision[] = [];
   const parentLines = new Map<string, number>();
-  for (const [id, up] of ups) {
+  for (const up of ups.values()) {
+    const id = up.id;
     const down = downs.get(id);
     if (!down) {
       problems.push({
@@ -91,7 +98,8 @@ export function readRevisions(entries: readonly FileEntry[]): ReadResult {
     const revision = buildRevision(up, down, problems, parentLines);
     if (revision) revisions.push(revision);
   }
-  for (const [id, down] of downs) {
+  for (const down of downs.values()) {
+    const id = down.id;
     if (ups.has(id)) continue;
     problems.push({
       file: down.entry.path, line: 1, revision: id, code: 'missing-up-file',
@@ -155,7 +163,7 @@ function classifyName(entry: FileEntry, problems: Problem[]): Half | undefined {
     });
     return undefined;
   }
-  return { entry, id, slug };
+  return { entry, id, slug, isUp: m[2] === 'up' };
 }
 
 function siblingPath(filePath: string, suffix: string): string {
@@ -271,7 +279,8 @@ function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): stri
     });
     return undefined;
   }
-  const tokens = header.value.split(/[\s,]+/).filter(Boolean);
+  // One id (most revisions) needs no regex split; the value is trimmed already.
+  const tokens = PARENT_TOKEN.test(header.value) ? [header.value] : header.value.split(/[\s,]+/).filter(Boolean);
   const bad = tokens.filter((t) => !PARENT_TOKEN.test(t));
   if (tokens.length === 0 || bad.length > 0) {
     problems.push({
@@ -340,16 +349,21 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
 /**
  * List and read every `.sql` file under `dir` (recursively), sorted by path.
  *
- * Reads one file at a time, synchronously. Measured on 200,000 small files
- * (bench/, docs/benchmarks.md): a readFileSync loop takes 1.4–2.5 s;
- * fs/promises readFile, 32 at a time, 14–17 s; all at once fails with EMFILE
- * (too many open files) past the descriptor limit, which made every
- * revision past it look unreadable.
+ * One file at a time, synchronously (SlabReader, src/read.ts). Measured on
+ * 200,000 small files (bench/, docs/benchmarks.md): a readFileSync loop
+ * takes 1.4–2.5 s; fs/promises readFile, 32 at a time, 14–17 s; all at once
+ * fails with EMFILE (too many open files) past the descriptor limit, which
+ * made every revision past it look unreadable.
  */
 export async function readFolder(dir: string): Promise<FileEntry[]> {
+  // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
+  // or empty segment, so only the folder's part needs it. (Not on Windows,
+  // where join also turns rel's `/` into `\`.)
+  const prefix = path.join(dir, 'x').slice(0, -1);
+  const reader = new SlabReader();
   let root: string | undefined;
-  return listSqlFiles(dir).map(({ rel, link }): FileEntry => {
-    const shown = path.join(dir, rel);
+  return listSqlFiles(dir).map(({ rel, link, regular }): FileEntry => {
+    const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
     if (link === 'folder') return { path: shown, linkedFolder: true };
     if (link === 'file') {
       root ??= realpathSync(dir);
@@ -357,7 +371,7 @@ export async function readFolder(dir: string): Promise<FileEntry[]> {
       if (outside !== undefined) return { path: shown, outside };
     }
     try {
-      return { path: shown, bytes: readFileSync(shown) };
+      return { path: shown, bytes: reader.read(shown, regular === true) };
     } catch (err) {
       return { path: shown, readError: (err as Error).message };
     }
@@ -397,7 +411,7 @@ function listSqlFiles(dir: string): Listed[] {
       else if (entry.isSymbolicLink()) {
         const linked = isFolder(path.join(dir, child));
         if (linked || SQL_FILE.test(entry.name)) found.push({ rel: child, link: linked ? 'folder' : 'file' });
-      } else if (SQL_FILE.test(entry.name)) found.push({ rel: child });
+      } else if (SQL_FILE.test(entry.name)) found.push({ rel: child, regular: entry.isFile() });
     }
   }
   return found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -406,6 +420,8 @@ function listSqlFiles(dir: string): Listed[] {
 interface Listed {
   rel: string;
   link?: 'file' | 'folder';
+  /** Not a link, a regular file (not a pipe, a socket or a device). */
+  regular?: boolean;
 }
 
 /** Where a linked file really is, when that is outside `root` (a real path); undefined inside or when it cannot be resolved. */

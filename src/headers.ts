@@ -25,15 +25,21 @@ export interface ParsedHeaders {
 }
 
 const HEADER_LINE = /^--\s*([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)$/;
-// What PostgreSQL skips as whitespace. Not String.trim(): a no-break space or
-// a BOM before `--` is an identifier character to the server, so SQL.
-const SQL_SPACE = /^[ \t\f]+|[ \t\f]+$/g;
+
+/** What PostgreSQL skips as whitespace. Not String.trim(): a no-break space or a BOM before `--` is an identifier character to the server, so SQL. */
+function isSqlSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0c;
+}
+
+const DASH = 0x2d;
 
 /** Parse the header block of `text` (already normalised to LF). */
 export function parseHeaders(text: string, file: string): ParsedHeaders {
   const headers = new Map<HeaderKey, Header>();
   const nearMisses = new Map<HeaderKey, { written: string; line: number }>();
   const problems: Problem[] = [];
+  // Most files have no CR at all: then no line needs splitting at one.
+  let cr = text.indexOf('\r');
   let lineNo = 0;
   let pos = 0;
   while (pos <= text.length) {
@@ -42,13 +48,23 @@ export function parseHeaders(text: string, file: string): ParsedHeaders {
     lineNo++;
     // A lone CR ends a `--` comment for the server (CRLF is LF by now): the
     // rest of such a line is read as another line, though numbered as this one.
-    for (const part of text.slice(pos, lineEnd).split('\r')) {
-      const trimmed = part.replace(SQL_SPACE, '');
-      if (trimmed !== '' && !trimmed.startsWith('--')) {
-        return { headers, bodyLine: lineNo, problems, nearMisses };
+    let start = pos;
+    while (start <= lineEnd) {
+      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
+      const end = cr === -1 || cr > lineEnd ? lineEnd : cr;
+      // Trim what the server skips; charCodeAt and one slice, not a regex per line.
+      let a = start;
+      let b = end;
+      while (a < b && isSqlSpace(text.charCodeAt(a))) a++;
+      while (b > a && isSqlSpace(text.charCodeAt(b - 1))) b--;
+      if (a < b) {
+        if (b - a < 2 || text.charCodeAt(a) !== DASH || text.charCodeAt(a + 1) !== DASH) {
+          return { headers, bodyLine: lineNo, problems, nearMisses };
+        }
+        const m = HEADER_LINE.exec(text.slice(a, b));
+        if (m) header(m[1], m[2].trim(), lineNo);
       }
-      const m = HEADER_LINE.exec(trimmed);
-      if (m) header(m[1], m[2].trim(), lineNo);
+      start = end + 1;
     }
     if (nl === -1) break;
     pos = nl + 1;
