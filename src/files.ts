@@ -362,7 +362,7 @@ export async function readFolder(dir: string): Promise<FileEntry[]> {
   const prefix = path.join(dir, 'x').slice(0, -1);
   const reader = new SlabReader();
   let root: string | undefined;
-  return listSqlFiles(dir).map(({ rel, link, regular }): FileEntry => {
+  return listSqlFiles(dir).map(({ rel, link }): FileEntry => {
     const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
     if (link === 'folder') return { path: shown, linkedFolder: true };
     if (link === 'file') {
@@ -371,7 +371,7 @@ export async function readFolder(dir: string): Promise<FileEntry[]> {
       if (outside !== undefined) return { path: shown, outside };
     }
     try {
-      return { path: shown, bytes: reader.read(shown, regular === true) };
+      return { path: shown, bytes: reader.read(shown) };
     } catch (err) {
       return { path: shown, readError: (err as Error).message };
     }
@@ -411,7 +411,7 @@ function listSqlFiles(dir: string): Listed[] {
       else if (entry.isSymbolicLink()) {
         const linked = isFolder(path.join(dir, child));
         if (linked || SQL_FILE.test(entry.name)) found.push({ rel: child, link: linked ? 'folder' : 'file' });
-      } else if (SQL_FILE.test(entry.name)) found.push({ rel: child, regular: entry.isFile() });
+      } else if (SQL_FILE.test(entry.name)) found.push({ rel: child });
     }
   }
   return found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -420,8 +420,6 @@ function listSqlFiles(dir: string): Listed[] {
 interface Listed {
   rel: string;
   link?: 'file' | 'folder';
-  /** Not a link, a regular file (not a pipe, a socket or a device). */
-  regular?: boolean;
 }
 
 /** Where a linked file really is, when that is outside `root` (a real path); undefined inside or when it cannot be resolved. */

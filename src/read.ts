@@ -21,14 +21,12 @@ export class SlabReader {
   constructor(private readonly slabSize = SLAB, private readonly minFree = MIN_FREE) {}
 
   /**
-   * The whole file; throws the file system's error. For a `regular` file a
-   * read that returns less than asked for is taken as its end, which saves a
-   * second read per file: POSIX lets a regular file read short only at its
-   * end or when a signal interrupts a read that has copied some bytes, and
-   * Linux does not interrupt reads of regular files on local file systems.
-   * Any other file (a link, a pipe) is read until a read returns nothing.
+   * The whole file; throws the file system's error. A file is read until a
+   * read returns nothing: a short read is not taken as the end, because a
+   * network or FUSE file system may return one in the middle of a file, and a
+   * truncated revision must never run. That costs one more read per file.
    */
-  read(file: string, regular: boolean): Uint8Array {
+  read(file: string): Uint8Array {
     if (this.slab.length - this.used < this.minFree) this.next(this.slabSize);
     const fd = openSync(file, 'r');
     try {
@@ -46,7 +44,7 @@ export class SlabReader {
         const room = this.slab.length - end;
         const n = readSync(fd, this.slab, end, room, null);
         end += n;
-        if (n === 0 || (regular && n < room)) break;
+        if (n === 0) break;
       }
       this.used = end;
       return this.slab.subarray(start, end);
