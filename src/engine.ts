@@ -97,7 +97,10 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const hooks = options.hooks ?? {};
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
-  const project = await loadSound(options.dir);
+  // The folder is read while the connection opens; its problems still come
+  // first, and nothing is locked before it is sound (session.ts).
+  let project!: Project;
+  options = { ...options, folder: loadSound(options.dir).then((p) => (project = p).revisions) };
   const readOnly = Boolean(options.dryRun || options.sql);
 
   const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {

@@ -9,6 +9,7 @@ import { connect, errorCode, stateError, acquireLock, releaseLock, describeHolde
 import { EXIT, SqlrevError } from './errors.js';
 import { ensureState, readState, LATEST_STATE_VERSION, type State } from './state.js';
 import { Runner, type Step, type StepOutcome } from './run.js';
+import type { Revision } from './types.js';
 
 export interface Hooks {
   info?(message: string): void;
@@ -37,6 +38,13 @@ export interface DbOptions {
   hooks?: Hooks;
   /** Aborting cancels the running statement and rolls back. */
   signal?: AbortSignal;
+  /**
+   * The migrations folder being read (its revisions): the connection opens
+   * meanwhile. Its failure wins over any failure to connect, and nothing is
+   * locked or read before it has succeeded. Its revisions let readState skip
+   * the stored texts of unedited revisions.
+   */
+  folder?: Promise<ReadonlyMap<string, Revision>>;
 }
 
 export type Resolved<T extends DbOptions> = T & { dir: string; schema: string };
@@ -77,8 +85,8 @@ async function useEmbedded(hooks: Hooks): Promise<{ url: string; release(): Prom
   }
 }
 
-/** Connect to the configured database (starting the embedded one for `embedded`). */
-export async function openSession(options: DbOptions): Promise<Session> {
+/** Connect to the configured database (starting the embedded one for `embedded`). `abort` stops waiting for the server. */
+export async function openSession(options: DbOptions, abort?: AbortSignal): Promise<Session> {
   const hooks = options.hooks ?? {};
   let url = options.db;
   let server: { release(): Promise<void> } | undefined;
@@ -89,7 +97,7 @@ export async function openSession(options: DbOptions): Promise<Session> {
   }
   try {
     const conn = await connect({
-      url, database: options.database, waitSeconds: options.wait,
+      url, database: options.database, waitSeconds: options.wait, abort,
       onNotice: (n) => hooks.notice?.(n),
       onWait: (m) => hooks.info?.(m),
     });
@@ -108,10 +116,45 @@ export async function openSession(options: DbOptions): Promise<Session> {
     throw err;
   }
 }
+/**
+ * Open the session while `options.folder` is read. The outcome is the one
+ * reading first and connecting after would have: a folder that fails is
+ * reported, whatever the connection does (a connection made meanwhile is
+ * closed, a wait for the server stops), and what connecting says (--wait
+ * progress, --verbose detail) is shown only once the folder has been read.
+ * The embedded server is started only for a folder that was read.
+ */
+async function openWithFolder(options: DbOptions): Promise<{ session: Session; files?: ReadonlyMap<string, Revision> }> {
+  const folder = options.folder;
+  if (!folder) return { session: await openSession(options) };
+  if (options.db === 'embedded') {
+    const files = await folder;
+    return { session: await openSession(options), files };
+  }
+  const hooks = options.hooks ?? {};
+  const held: (() => void)[] = [];
+  let holding = true;
+  const hold = (f?: (m: string) => void) => f && ((m: string) => (holding ? held.push(() => f(m)) : f(m)));
+  const stop = new AbortController();
+  const opening = openSession({ ...options, hooks: { ...hooks, info: hold(hooks.info), debug: hold(hooks.debug), warn: hold(hooks.warn) } }, stop.signal);
+  opening.catch(() => undefined); // awaited below, after the folder
+  let files: ReadonlyMap<string, Revision>;
+  try {
+    files = await folder;
+  } catch (err) {
+    stop.abort();
+    await opening.then((s) => s.stop(), () => undefined);
+    throw err;
+  }
+  holding = false;
+  for (const show of held) show();
+  return { session: await opening, files };
+}
+
 /** Run `fn` holding the lock; always release it and close. Server errors become SqlrevErrors. */
 export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, runner: Runner) => Promise<T>): Promise<T> {
   const hooks = options.hooks ?? {};
-  const session = await openSession(options);
+  const { session, files } = await openWithFolder(options);
   // One runner for the lock wait and the statements: Ctrl-C cancels either.
   const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning, session.conn.quietly);
   const onAbort = () => runner.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
@@ -129,11 +172,11 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     locked = true;
     hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
-    let state = await readState(session.conn.sql, options.schema);
+    let state = await readState(session.conn.sql, options.schema, files);
     if (state.version < LATEST_STATE_VERSION()) {
       await ensureState(session.conn.sql, options.schema, state.version);
       hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);
-      state = await readState(session.conn.sql, options.schema);
+      state = await readState(session.conn.sql, options.schema, files);
     }
     hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);
@@ -148,9 +191,9 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
 
 /** Run `fn` on a session without the lock (reading only); always close. */
 export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
-  const session = await openSession(options);
+  const { session, files } = await openWithFolder(options);
   try {
-    return await fn(session, await readState(session.conn.sql, options.schema));
+    return await fn(session, await readState(session.conn.sql, options.schema, files));
   } catch (err) {
     throw stateError(err, options.schema, session.conn.user);
   } finally {
