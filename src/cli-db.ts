@@ -2,7 +2,6 @@
  * The database commands of the CLI: up, down, status, show, stamp, rehash,
  * and verify's database part. Parses options, calls the engine, renders.
  */
-import { createInterface } from 'node:readline/promises';
 import type { CAC } from 'cac';
 import { last, STRING, type Context, type GlobalFlags, type RunCommand } from './cli.js';
 import { seconds } from './config.js';
@@ -71,6 +70,7 @@ export function hooks(out: Output, yes: boolean): Hooks {
       else out.info(line);
     },
     confirm: yes || !(process.stdin.isTTY && process.stderr.isTTY) ? undefined : async (question) => {
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
