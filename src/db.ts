@@ -34,8 +34,6 @@ export interface ConnectOptions {
   /** Called once per retry while waiting. */
   onWait?: (message: string) => void;
   connectTimeoutSeconds?: number;
-  /** Stop trying: the attempt in flight is abandoned and no retry follows (the caller has failed otherwise). */
-  abort?: AbortSignal;
 }
 
 export interface Connection {
@@ -77,7 +75,6 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       const [info] = await giveUpAfter(
         sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`,
         connectTimeout(options, process.env) * 1000 * hostsOf(options.url, process.env).length + 1000,
-        options.abort,
       );
       const pid = Number(info.pid);
       return {
@@ -108,10 +105,10 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       await sql.end({ timeout: 0 }).catch(() => undefined);
       const code = errorCode(err);
       const transient = code !== undefined && TRANSIENT.has(code) && !FATAL_CONNECT_CODES.has(code);
-      if (transient && Date.now() < deadline && !options.abort?.aborted) {
+      if (transient && Date.now() < deadline) {
         options.onWait?.(`waiting for ${where} to accept connections (${scrub((err as Error).message, options.url)}), attempt ${attempt}`);
-        await pause(Math.min(1000, Math.max(50, deadline - Date.now())), options.abort);
-        if (!options.abort?.aborted) continue;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
+        continue;
       }
       throw connectError(err, where, options);
     }
@@ -123,34 +120,16 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
  * tries the hosts of a multi-host URL in turn and, when all refuse, starts
  * again without end; its connect_timeout bounds one attempt, not the whole.
  */
-async function giveUpAfter<T>(query: Promise<T>, ms: number, abort?: AbortSignal): Promise<T> {
+async function giveUpAfter<T>(query: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error(`no server answered within ${Math.round(ms / 1000)} s`), { code: 'CONNECT_TIMEOUT' })), ms);
-    onAbort = () => reject(Object.assign(new Error('connecting was abandoned'), { code: 'ABANDONED' }));
-    if (abort?.aborted) onAbort();
-    else abort?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([query, timeout]);
   } finally {
     clearTimeout(timer);
-    if (onAbort) abort?.removeEventListener('abort', onAbort);
   }
-}
-
-/** Wait `ms`, or less when `abort` fires. */
-function pause(ms: number, abort?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      abort?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    abort?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function open(options: ConnectOptions, tls: TlsSettings): Sql {

@@ -97,10 +97,9 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const hooks = options.hooks ?? {};
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
-  // The folder is read while the connection opens; its problems still come
-  // first, and nothing is locked before it is sound (session.ts).
+  // The session reads the folder first, so that it knows which stored texts it need not read.
   let project!: Project;
-  options = { ...options, folder: loadSound(options.dir).then((p) => (project = p).revisions) };
+  options = { ...options, folder: () => loadSound(options.dir).then((p) => (project = p).revisions) };
   const readOnly = Boolean(options.dryRun || options.sql);
 
   const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {

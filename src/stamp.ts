@@ -25,9 +25,8 @@ export async function stamp(given: DbOptions & { target: string; skipVerify?: bo
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const expr = parseTarget(options.target);
-  // The folder is read while the connection opens; its problems still come first (session.ts).
   let project!: Project;
-  const folder = loadSound(options.dir).then((p) => (project = p).revisions);
+  const folder = () => loadSound(options.dir).then((p) => (project = p).revisions);
   return withLockedSession({ ...options, folder }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
@@ -65,7 +64,7 @@ export async function rehash(given: DbOptions & { revision: string }): Promise<R
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   let project!: Project;
-  const folder = loadSound(options.dir).then((p) => (project = p).revisions);
+  const folder = () => loadSound(options.dir).then((p) => (project = p).revisions);
   return withLockedSession({ ...options, folder }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     const id = graph.resolve(options.revision);

@@ -99,12 +99,12 @@ export async function readState(sql: Sql, schema: string, files?: ReadonlyMap<st
     exists (select from pg_namespace where nspname = ${quoteLiteral(schema)}) as schema`).simple();
   if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map(), schemaExists: Boolean(exists.schema) };
   // Both sent at once (one round trip); the version is checked before the rows are used.
-  const reading = sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple();
+  const reading = sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple().execute();
   const listing = sql.unsafe(`
     select coalesce(json_agg(json_build_array(id, parents, message, up_checksum, down_checksum, up_path, down_path,
              applied_at, applied_by, applied_how, (extract(epoch from duration) * 1000)::float8) order by applied_at, id), '[]')::text as rows
-      from ${q(schema, 'revisions')}`).simple();
-  listing.catch(() => undefined);
+      from ${q(schema, 'revisions')}`).simple().execute();
+  listing.catch(() => undefined); // awaited after the version check
   const [meta] = await reading;
   const version = Number(meta?.value ?? 0);
   if (version > LATEST_STATE_VERSION()) {
