@@ -10,7 +10,8 @@ import { readConfigFile, resolveConfig, type Config } from './config.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import { editDistance } from './headers.js';
 import { loadProject, type Project } from './project.js';
-import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
+import { createOutput, reportError, reportProblems, stdoutStream, type Format, type Output } from './render.js';
+export { flushOutput } from './render.js';
 import { VERSION } from './version.js';
 import { dbOptions, registerDbCommands, verifyWithDatabase, type DbFlags } from './cli-db.js';
 import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
@@ -383,10 +384,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const cli = buildCli(env, args, target, (c) => { code = c; });
   try {
     cli.parse(['node', 'migrate', ...args], { run: false });
-    if (cli.options.help || cli.options.version) return EXIT.ok;
+    if (cli.options.help || cli.options.version) {
+      stdoutStream(); // cac printed to it: flushOutput waits for it
+      return EXIT.ok;
+    }
     if (!cli.matchedCommand) {
       const name = cli.args[0];
       if (name === undefined) {
+        stdoutStream();
         cli.outputHelp();
         return EXIT.ok;
       }
