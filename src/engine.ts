@@ -97,9 +97,9 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const hooks = options.hooks ?? {};
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
-  // The session reads the folder first, so that it knows which stored texts it need not read.
-  let project!: Project;
-  options = { ...options, folder: () => loadSound(options.dir).then((p) => (project = p).revisions) };
+  const project = await loadSound(options.dir);
+  // With the files, the state is read without the texts of unedited revisions (state.ts).
+  options = { ...options, files: project.revisions };
   const readOnly = Boolean(options.dryRun || options.sql);
 
   const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {

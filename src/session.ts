@@ -39,11 +39,11 @@ export interface DbOptions {
   /** Aborting cancels the running statement and rolls back. */
   signal?: AbortSignal;
   /**
-   * Reads the migrations folder (its revisions), before connecting: its
-   * failure is reported whatever the server does. Its revisions let
-   * readState skip the stored texts of unedited revisions.
+   * The revisions of the migrations folder, read before connecting (its
+   * problems are reported whatever the server does): readState then skips
+   * the stored texts of unedited revisions.
    */
-  folder?: () => Promise<ReadonlyMap<string, Revision>>;
+  files?: ReadonlyMap<string, Revision>;
 }
 
 export type Resolved<T extends DbOptions> = T & { dir: string; schema: string };
@@ -115,21 +115,10 @@ export async function openSession(options: DbOptions): Promise<Session> {
     throw err;
   }
 }
-/**
- * Read the folder (when the command gives it), then connect: a folder with
- * problems is reported whatever the server does, and nothing is opened for it.
- * (Connecting while the folder is read was measured and left out:
- * docs/decisions.md, "Start-up".)
- */
-async function openWithFolder(options: DbOptions): Promise<{ session: Session; files?: ReadonlyMap<string, Revision> }> {
-  const files = await options.folder?.();
-  return { session: await openSession(options), files };
-}
-
 /** Run `fn` holding the lock; always release it and close. Server errors become SqlrevErrors. */
 export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State, runner: Runner) => Promise<T>): Promise<T> {
   const hooks = options.hooks ?? {};
-  const { session, files } = await openWithFolder(options);
+  const session = await openSession(options);
   // One runner for the lock wait and the statements: Ctrl-C cancels either.
   const runner = new Runner(session.conn.sql, options.schema, session.conn.cancelRunning, session.conn.quietly);
   const onAbort = () => runner.cancel(options.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
@@ -147,11 +136,11 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     locked = true;
     hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
-    let state = await readState(session.conn.sql, options.schema, files);
+    let state = await readState(session.conn.sql, options.schema, options.files);
     if (state.version < LATEST_STATE_VERSION()) {
       await ensureState(session.conn.sql, options.schema, state.version);
       hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);
-      state = await readState(session.conn.sql, options.schema, files);
+      state = await readState(session.conn.sql, options.schema, options.files);
     }
     hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);
@@ -166,9 +155,9 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
 
 /** Run `fn` on a session without the lock (reading only); always close. */
 export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
-  const { session, files } = await openWithFolder(options);
+  const session = await openSession(options);
   try {
-    return await fn(session, await readState(session.conn.sql, options.schema, files));
+    return await fn(session, await readState(session.conn.sql, options.schema, options.files));
   } catch (err) {
     throw stateError(err, options.schema, session.conn.user);
   } finally {

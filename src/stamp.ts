@@ -10,7 +10,6 @@ import { parseTarget, resolveUpTarget } from './target.js';
 import { compareApplied } from './verify.js';
 import { checkDrift, graphWithState, loadSound, recordOf } from './checks.js';
 import { withDefaults, withLockedSession, type DbOptions } from './session.js';
-import type { Project } from './project.js';
 
 // ---------------------------------------------------------------- stamp and rehash
 
@@ -25,9 +24,8 @@ export async function stamp(given: DbOptions & { target: string; skipVerify?: bo
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const expr = parseTarget(options.target);
-  let project!: Project;
-  const folder = () => loadSound(options.dir).then((p) => (project = p).revisions);
-  return withLockedSession({ ...options, folder }, async (session, state, runner) => {
+  const project = await loadSound(options.dir);
+  return withLockedSession({ ...options, files: project.revisions }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
     const applied = new Set(state.rows.keys());
@@ -63,9 +61,8 @@ export interface RehashResult {
 export async function rehash(given: DbOptions & { revision: string }): Promise<RehashResult> {
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
-  let project!: Project;
-  const folder = () => loadSound(options.dir).then((p) => (project = p).revisions);
-  return withLockedSession({ ...options, folder }, async (session, state, runner) => {
+  const project = await loadSound(options.dir);
+  return withLockedSession({ ...options, files: project.revisions }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     const id = graph.resolve(options.revision);
     const row = state.rows.get(id);

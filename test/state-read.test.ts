@@ -1,8 +1,9 @@
 /**
  * Reading the state at start-up: given the folder, readState takes the texts
  * of unedited revisions from the files and reads stored texts only for
- * revisions edited or gone; and `up`/`down`, which hand the folder to the
- * session, still report a broken folder first, whatever the server does.
+ * revisions edited or gone; and `up`/`down`, which hand the folder's
+ * revisions to the session, still report a broken folder first, whatever the
+ * server does, and touch nothing for it.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
