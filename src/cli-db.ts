@@ -2,14 +2,14 @@
  * The database commands of the CLI: up, down, status, show, stamp, rehash,
  * and verify's database part. Parses options, calls the engine, renders.
  */
-import { createInterface } from 'node:readline/promises';
 import type { CAC } from 'cac';
 import { last, STRING, type Context, type GlobalFlags, type RunCommand } from './cli.js';
 import { seconds } from './config.js';
 import type { DbOptions, Hooks, RunResult } from './engine.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import type { Project } from './project.js';
-import type { Output } from './render.js';
+import { stderrStream, type Output } from './render.js';
+import { isatty } from 'node:tty';
 
 /**
  * Commands that change or need a database refuse to guess one: without --db,
@@ -44,7 +44,7 @@ export function dbOptions(ctx: Context, flags: DbFlags, signal?: AbortSignal): D
 
 /** Progress and notices on stderr; prompts only on a terminal. */
 export function hooks(out: Output, yes: boolean): Hooks {
-  const tty = Boolean(process.stderr.isTTY) && out.format !== 'json';
+  const tty = isatty(2) && out.format !== 'json';
   let started = 0;
   let ticker: NodeJS.Timeout | undefined;
   const stopTicker = () => { if (ticker) clearInterval(ticker); ticker = undefined; };
@@ -59,7 +59,7 @@ export function hooks(out: Output, yes: boolean): Hooks {
       // On a terminal, one line that shows n/m, the revision (and how many more
       // share its message) and the elapsed time.
       const more = count > 1 ? ` (+${count - 1} in the same message)` : '';
-      const draw = () => process.stderr.write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id}${more} ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      const draw = () => stderrStream().write(`\r\u001b[K[${i}/${total}] ${step.direction} ${step.id}${more} ${((performance.now() - started) / 1000).toFixed(0)} s`);
       draw();
       stopTicker();
       ticker = setInterval(draw, 1000);
@@ -70,11 +70,12 @@ export function hooks(out: Output, yes: boolean): Hooks {
       // A revision of a batch is timed by the server; one sent alone, by sqlrev.
       const ms = outcome.durationMs === undefined ? '' : ` (${outcome.durationMs.toFixed(0)} ms)`;
       const line = `${outcome.direction === 'up' ? 'applied' : 'reverted'} ${outcome.id}${ms} [${i}/${total}]`;
-      if (tty && !out.quiet) process.stderr.write(`\r\u001b[K${line}\n`);
+      if (tty && !out.quiet) stderrStream().write(`\r\u001b[K${line}\n`);
       else out.info(line);
     },
-    confirm: yes || !(process.stdin.isTTY && process.stderr.isTTY) ? undefined : async (question) => {
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
+    confirm: yes || !(isatty(0) && isatty(2)) ? undefined : async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: stderrStream() });
       try {
         return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
       } finally {
@@ -89,7 +90,7 @@ export function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise
   const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     if (controller.signal.aborted) process.exit(name === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);
-    process.stderr.write(`\n${name}: cancelling the running statement and rolling back…\n`);
+    stderrStream().write(`\n${name}: cancelling the running statement and rolling back…\n`);
     controller.abort(name);
   };
   // The handlers stay until the process ends: a second signal while sqlrev is

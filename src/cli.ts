@@ -1,16 +1,17 @@
 /**
  * The `migrate` command line: parses arguments, calls the library, renders
- * the result. No decisions about migrations are made here.
+ * the result. No decisions about migrations are made here. Modules that
+ * only some commands use are imported by those commands: every module loaded
+ * adds to the start-up of the `migrate up` each container start runs.
  */
 import path from 'node:path';
 import { cac, type CAC } from 'cac';
-import { initProject, mergeRevision, newRevision } from './authoring.js';
 import { readConfigFile, resolveConfig, type Config } from './config.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import { editDistance } from './headers.js';
-import { drawLanes, historyEntries } from './history.js';
 import { loadProject, type Project } from './project.js';
-import { createOutput, reportError, reportProblems, type Format, type Output } from './render.js';
+import { createOutput, reportError, reportProblems, stdoutStream, type Format, type Output } from './render.js';
+export { flushOutput } from './render.js';
 import { VERSION } from './version.js';
 import { dbOptions, registerDbCommands, verifyWithDatabase, type DbFlags } from './cli-db.js';
 import { checkSchemaFileFor, registerSchemaCommands } from './cli-schema.js';
@@ -160,6 +161,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate init')
     .example('migrate init --dir db/migrations --schema sqlrev')
     .action(run(async (ctx) => {
+      const { initProject } = await import('./authoring.js');
       const written = await initProject(process.cwd(), ctx.config.dir, ctx.config.schema);
       if (ctx.out.format === 'json') ctx.out.json({ ok: true, written });
       else if (written.length === 0) ctx.out.info('nothing to do: sqlrev.json and the migrations folder already exist');
@@ -177,6 +179,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate new "hotfix" --parent 3f2a9c1b7e20 --id 0042')
     .action(run(async (ctx, message: string, options: GlobalFlags & { parent?: string | string[]; id?: string; transaction?: boolean }) => {
       const project = await loadChecked(ctx, true);
+      const { newRevision } = await import('./authoring.js');
       const written = await newRevision(project, {
         message: String(message),
         parents: toList(options.parent),
@@ -194,6 +197,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate merge -m "join billing and auth" 1b7e 9c0d')
     .action(run(async (ctx, ids: string[], options: GlobalFlags & { message?: string; id?: string }) => {
       const project = await loadChecked(ctx);
+      const { mergeRevision } = await import('./authoring.js');
       const written = await mergeRevision(project, {
         message: last(options.message),
         ids: ids.map(String),
@@ -215,7 +219,7 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       const state = ctx.config.dbConfigured
         ? await (await import('./engine.js')).readApplied({ ...dbOptionsFor(ctx), dir: ctx.config.dir }, project)
         : undefined;
-      return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse), state);
+      return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse), await import('./history.js'), state);
     }));
 
   cli
@@ -318,7 +322,7 @@ function printWritten(ctx: Context, written: { id: string; parents: string[]; up
   return EXIT.ok;
 }
 
-function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean, state?: { applied: Set<string>; current: string[]; database: string }): number {
+function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean, { drawLanes, historyEntries }: typeof import('./history.js'), state?: { applied: Set<string>; current: string[]; database: string }): number {
   const entries = historyEntries(project.graph, reverse);
   const current = new Set(state?.current ?? []);
   if (ctx.out.format === 'json') {
@@ -380,10 +384,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const cli = buildCli(env, args, target, (c) => { code = c; });
   try {
     cli.parse(['node', 'migrate', ...args], { run: false });
-    if (cli.options.help || cli.options.version) return EXIT.ok;
+    if (cli.options.help || cli.options.version) {
+      stdoutStream(); // cac printed to it: flushOutput waits for it
+      return EXIT.ok;
+    }
     if (!cli.matchedCommand) {
       const name = cli.args[0];
       if (name === undefined) {
+        stdoutStream();
         cli.outputHelp();
         return EXIT.ok;
       }

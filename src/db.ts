@@ -270,7 +270,8 @@ export function describeHolder(h: LockHolder): string {
  */
 export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, track: <T>(q: T) => T = (q) => q): Promise<void> {
   const key = lockKey(schema);
-  const [first] = await sql`select pg_try_advisory_lock(${LOCK_CLASS}, ${key}) as ok`;
+  // Integers written into the text: a query with parameters costs postgres.js a second round trip.
+  const [first] = await sql.unsafe(`select pg_try_advisory_lock(${LOCK_CLASS}, ${key}) as ok`).simple();
   if (first.ok) return;
   onWait(await lockHolder(sql, schema));
   const ms = Math.max(1, Math.round(timeoutSeconds * 1000));
@@ -292,5 +293,5 @@ export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: numb
 }
 
 export async function releaseLock(sql: Sql, schema: string): Promise<void> {
-  await sql`select pg_advisory_unlock(${LOCK_CLASS}, ${lockKey(schema)})`;
+  await sql.unsafe(`select pg_advisory_unlock(${LOCK_CLASS}, ${lockKey(schema)})`).simple();
 }

@@ -102,6 +102,8 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
   const target = options.target ?? 'head';
   const expr = parseTarget(target);
   const project = await loadSound(options.dir);
+  // With the files, the state is read without the texts of unedited revisions (state.ts).
+  options = { ...options, files: project.revisions };
   const readOnly = Boolean(options.dryRun || options.sql);
 
   const plan = async (session: Session, state: State, runner?: Runner): Promise<RunResult> => {

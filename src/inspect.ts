@@ -37,7 +37,7 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
     pending: [...project.graph.order], edited: [], missing: [], problems: project.problems,
   };
   if (options.offline) return base;
-  return withReadSession(options, async (session, state) => {
+  return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const graph = graphWithState(project, state.rows);
     const applied = new Set(state.rows.keys());
     const drift = compareApplied(state.rows.values(), project.revisions);
@@ -60,7 +60,7 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
 /** The applied revisions and the current heads, for history's marks. */
 export async function readApplied(given: DbOptions, project: Project): Promise<{ applied: Set<string>; current: string[]; database: string }> {
   const options = withDefaults(given);
-  return withReadSession(options, async (session, state) => {
+  return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const applied = new Set(state.rows.keys());
     return { applied, current: currentHeads(graphWithState(project, state.rows), applied), database: session.conn.where };
   });
@@ -83,7 +83,7 @@ export interface ShowResult {
 export async function show(given: DbOptions & { revision: string; offline?: boolean }): Promise<ShowResult> {
   const options = withDefaults(given);
   const project = await loadProject(options.dir);
-  const rows = options.offline ? new Map<string, AppliedRow>() : await withReadSession(options, async (_, state) => state.rows);
+  const rows = options.offline ? new Map<string, AppliedRow>() : await withReadSession({ ...options, files: project.revisions }, async (_, state) => state.rows);
   const graph = graphWithState(project, rows);
   const id = graph.resolve(options.revision);
   const rev = project.revisions.get(id);
@@ -110,7 +110,7 @@ export async function show(given: DbOptions & { revision: string; offline?: bool
 /** verify's database part: checksums of applied revisions, missing files, a closed applied set. */
 export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string; edits: Edit[] }> {
   const options = withDefaults(given);
-  return withReadSession(options, async (session, state) => {
+  return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const graph = graphWithState(project, state.rows);
     const drift = compareApplied(state.rows.values(), project.revisions);
     return {

@@ -4,6 +4,7 @@
  * stderr (DESIGN §9). The library never prints; only the CLI uses this.
  */
 import type { Problem } from './errors.js';
+import { isatty } from 'node:tty';
 import { SqlrevError } from './errors.js';
 
 export type Format = 'human' | 'json' | 'github';
@@ -55,22 +56,43 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, no
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
+/**
+ * process.stdout and process.stderr as used by the output: each stream is
+ * made on first use (making one costs a few milliseconds of start-up, and a
+ * quiet no-op `migrate up` writes nothing), and flushOutput() waits only for
+ * the streams that were used.
+ */
+const used = new Set<NodeJS.WriteStream>();
+export function stdoutStream(): NodeJS.WriteStream {
+  used.add(process.stdout);
+  return process.stdout;
+}
+export function stderrStream(): NodeJS.WriteStream {
+  used.add(process.stderr);
+  return process.stderr;
+}
+
+/** Resolves when everything written so far has gone out (output to a pipe is written asynchronously). */
+export function flushOutput(): Promise<unknown> {
+  return Promise.all([...used].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+}
+
 export function createOutput(options: OutputOptions): Output {
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
+  const out = options.stdout ? () => options.stdout! : stdoutStream;
+  const err = options.stderr ? () => options.stderr! : stderrStream;
   const env = options.env ?? process.env;
-  const c = useColor(stderr, env, options.noColor) ? colored : plain;
+  const c = useColor(options.stderr ?? { isTTY: isatty(2) }, env, options.noColor) ? colored : plain;
   const quiet = options.quiet ?? false;
   return {
     format: options.format,
     quiet,
     verbose: options.verbose ?? false,
     c,
-    result: (text) => void stdout.write(text + '\n'),
-    info: (text) => { if (!quiet) stderr.write(text + '\n'); },
-    warn: (text) => void stderr.write(c.yellow('warning: ') + text + '\n'),
-    error: (text) => void stderr.write(text + '\n'),
-    json: (doc) => void stdout.write(JSON.stringify(doc, null, 2) + '\n'),
+    result: (text) => void out().write(text + '\n'),
+    info: (text) => { if (!quiet) err().write(text + '\n'); },
+    warn: (text) => void err().write(c.yellow('warning: ') + text + '\n'),
+    error: (text) => void err().write(text + '\n'),
+    json: (doc) => void out().write(JSON.stringify(doc, null, 2) + '\n'),
   };
 }
 

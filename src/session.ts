@@ -9,6 +9,7 @@ import { connect, errorCode, stateError, acquireLock, releaseLock, describeHolde
 import { EXIT, SqlrevError } from './errors.js';
 import { ensureState, readState, LATEST_STATE_VERSION, type State } from './state.js';
 import { Runner, type Step, type StepOutcome } from './run.js';
+import type { Revision } from './types.js';
 
 export interface Hooks {
   info?(message: string): void;
@@ -37,6 +38,12 @@ export interface DbOptions {
   hooks?: Hooks;
   /** Aborting cancels the running statement and rolls back. */
   signal?: AbortSignal;
+  /**
+   * The revisions of the migrations folder, read before connecting (its
+   * problems are reported whatever the server does): readState then skips
+   * the stored texts of unedited revisions.
+   */
+  files?: ReadonlyMap<string, Revision>;
 }
 
 export type Resolved<T extends DbOptions> = T & { dir: string; schema: string };
@@ -129,11 +136,11 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     locked = true;
     hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
-    let state = await readState(session.conn.sql, options.schema);
+    let state = await readState(session.conn.sql, options.schema, options.files);
     if (state.version < LATEST_STATE_VERSION()) {
       await ensureState(session.conn.sql, options.schema, state.version);
       hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);
-      state = await readState(session.conn.sql, options.schema);
+      state = await readState(session.conn.sql, options.schema, options.files);
     }
     hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);
@@ -150,7 +157,7 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
 export async function withReadSession<T>(options: Resolved<DbOptions>, fn: (s: Session, state: State) => Promise<T>): Promise<T> {
   const session = await openSession(options);
   try {
-    return await fn(session, await readState(session.conn.sql, options.schema));
+    return await fn(session, await readState(session.conn.sql, options.schema, options.files));
   } catch (err) {
     throw stateError(err, options.schema, session.conn.user);
   } finally {

@@ -25,7 +25,7 @@ export async function stamp(given: DbOptions & { target: string; skipVerify?: bo
   const hooks = options.hooks ?? {};
   const expr = parseTarget(options.target);
   const project = await loadSound(options.dir);
-  return withLockedSession(options, async (session, state, runner) => {
+  return withLockedSession({ ...options, files: project.revisions }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     checkDrift(project, state, hooks, Boolean(options.skipVerify));
     const applied = new Set(state.rows.keys());
@@ -62,7 +62,7 @@ export async function rehash(given: DbOptions & { revision: string }): Promise<R
   const options = withDefaults(given);
   const hooks = options.hooks ?? {};
   const project = await loadSound(options.dir);
-  return withLockedSession(options, async (session, state, runner) => {
+  return withLockedSession({ ...options, files: project.revisions }, async (session, state, runner) => {
     const graph = graphWithState(project, state.rows);
     const id = graph.resolve(options.revision);
     const row = state.rows.get(id);
