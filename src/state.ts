@@ -216,8 +216,9 @@ export function insertRevision(schema: string, r: RevisionRecord, how: 'up' | 's
   if (how === 'up' && durationMs === undefined) {
     return { text: `${columns}\nselect ${values}, s.t, clock_timestamp() - s.t from (select ${revisionStart(schema)} as t) s`, params };
   }
-  if (durationMs !== undefined) params.push(durationMs);
-  return { text: `${columns}\nvalues (${values}, now(), ${durationMs === undefined ? 'null' : 'make_interval(secs => $10::float8 / 1000)'})`, params };
+  const timed = how === 'up' && durationMs !== undefined;
+  if (timed) params.push(durationMs);
+  return { text: `${columns}\nvalues (${values}, now(), ${timed ? 'make_interval(secs => $10::float8 / 1000)' : 'null'})`, params };
 }
 
 export function deleteRevision(schema: string, id: string): Statement {
