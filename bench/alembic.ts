@@ -10,8 +10,10 @@
  *   npx tsc -p . && node dist/bench/alembic.js [--sizes 1000,10000,20000,100000]
  *     [--shapes linear,branchy] [--runs 3] [--out bench/out] [--json FILE]
  *     [--python /usr/bin/python3]   (a Python with the alembic package)
- *     [--bin bin/migrate.js] [--idle 0.5] [--skip-after 30]
- *   node dist/bench/alembic.js --render FILE   (the report of a run saved with --json)
+ *     [--bin bin/migrate.js] [--idle 0.5] [--idle-wait 60] [--skip-after 30]
+ *     [--commands heads,history,verify,migrate-history]   (a subset: alembic heads,
+ *     alembic history, migrate verify, migrate history)
+ *   node dist/bench/alembic.js --render FILE...   (the report of runs saved with --json, in one table)
  *
  * Alembic is not a dependency of sqlrev: install it only to run this, e.g.
  * `apt-get install -y python3-alembic` on Debian (exit 2 when it is missing).
@@ -21,9 +23,10 @@
  * and reused. Each command first runs once with its output checked (Alembic:
  * exactly the expected heads, and one history line per revision; sqlrev: all
  * revisions ok, one history line per revision); a wrong answer stops the
- * benchmark with exit 1. That first Alembic run also writes the __pycache__
- * of the revision files, which the timed runs then use, as a developer's
- * repeated runs would; its wall time is reported too ("first run").
+ * benchmark with exit 1. The first run of each Alembic command starts
+ * without versions/__pycache__, so it compiles every revision file and writes
+ * the cache, which the timed runs then use, as a developer's repeated runs
+ * would; its wall time is reported too ("first run").
  * A size is skipped, and says so, when a smaller one already took Alembic
  * more than --skip-after seconds for one run (a larger one would take many
  * minutes per command).
@@ -43,6 +46,8 @@ const PROJECT_VERSION = 1;
 /** The relative aim of issue 2: sqlrev at least this many times faster than Alembic at 20,000 revisions. */
 const AIM_FACTOR = 20;
 const AIM_SIZE = 20000;
+/** `heads` and `history` are Alembic's, `verify` and `migrate-history` sqlrev's. */
+const COMMANDS = ['heads', 'history', 'verify', 'migrate-history'];
 
 interface Options {
   sizes: number[];
@@ -52,6 +57,10 @@ interface Options {
   bin: string;
   python: string;
   idle: number;
+  /** How long to wait at most for idle CPUs before each command, in seconds. */
+  idleWait: number;
+  /** Which of COMMANDS to run. */
+  commands: string[];
   /** Skip the sizes above one where an Alembic command took longer than this (seconds, one run). */
   skipAfter: number;
   json?: string;
@@ -91,7 +100,8 @@ interface Results {
   alembic: string;
   python: string;
   load: { before: string; after: string };
-  runs: number;
+  /** Timed runs per command (several numbers when saved runs are rendered together). */
+  runs: number | string;
   rows: Row[];
   skipped: Skip[];
 }
@@ -100,7 +110,7 @@ function parseArgs(argv: readonly string[]): Options {
   const opts: Options = {
     sizes: [1000, 10000, 20000, 100000], shapes: [...SHAPES], runs: 3,
     out: path.join(repo, 'bench', 'out'), bin: path.join(repo, 'bin', 'migrate.js'),
-    python: '/usr/bin/python3', idle: 0.5, skipAfter: 30,
+    python: '/usr/bin/python3', idle: 0.5, idleWait: 60, skipAfter: 30, commands: [...COMMANDS],
   };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1] ?? '';
@@ -114,6 +124,8 @@ function parseArgs(argv: readonly string[]): Options {
       case '--json': opts.json = path.resolve(value); break;
       case '--idle': opts.idle = Number(value); break;
       case '--skip-after': opts.skipAfter = Number(value); break;
+      case '--idle-wait': opts.idleWait = Number(value); break;
+      case '--commands': opts.commands = value.split(','); break;
       default: throw new Error(`unknown argument ${argv[i]} (see the comment at the top of bench/alembic.ts)`);
     }
   }
@@ -121,6 +133,7 @@ function parseArgs(argv: readonly string[]): Options {
   if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes positive integers');
   if (opts.shapes.some((s) => !SHAPES.includes(s))) throw new Error(`--shapes takes ${SHAPES.join(', ')}`);
   if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs takes a positive integer');
+  if (opts.commands.some((c) => !COMMANDS.includes(c))) throw new Error(`--commands takes ${COMMANDS.join(', ')}`);
   return opts;
 }
 
@@ -347,7 +360,7 @@ function table(rows: readonly Row[]): string {
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
-    out.push(`| ${r.shape} | ${count(r.revisions)} | \`${label(r)}\` | ${secs(r.wall)} | ${secs(r.wallMin)}–${secs(r.wallMax)} | ${secs(r.cpu)} | ${r.rssMb === undefined ? 'n/a' : r.rssMb.toFixed(0)} | ${r.first === undefined ? '' : r.first.toFixed(2)} |`);
+    out.push(`| ${r.shape} | ${count(r.revisions)} | \`${label(r)}\` | ${secs(r.wall)} | ${r.wallMin === undefined ? '' : `${secs(r.wallMin)}–${secs(r.wallMax)}`} | ${secs(r.cpu)} | ${r.rssMb === undefined ? 'n/a' : r.rssMb.toFixed(0)} | ${r.first === undefined ? '' : r.first.toFixed(2)} |`);
   }
   return out.join('\n');
 }
@@ -405,6 +418,22 @@ function report(res: Results): string {
 
 // ---------------------------------------------------------------------------
 
+/** Several saved runs as one: rows in run order, a row already given by an earlier run left out. */
+function merge(runs: readonly Results[]): Results {
+  if (runs.length === 0) throw new Error('--render takes one or more files saved with --json');
+  const rows: Row[] = [];
+  const key = (r: Row) => `${r.shape} ${r.revisions} ${r.tool} ${r.command}`;
+  for (const run of runs) for (const r of run.rows) if (!rows.some((x) => key(x) === key(r))) rows.push(r);
+  const order = (r: Row) => (r.shape === '-' ? -1 : SHAPES.indexOf(r.shape)) * 1e9 + r.revisions;
+  rows.sort((a, b) => order(a) - order(b)); // stable: each size keeps its commands' order
+  const runsOf = [...new Set(runs.map((r) => r.runs))].join(' or ');
+  return {
+    ...runs[0], rows, skipped: runs.flatMap((r) => r.skipped).filter((s) => !rows.some((r) => r.shape === s.shape && r.revisions === s.revisions && r.tool === 'alembic')),
+    load: { before: runs.map((r) => r.load.before).join('; '), after: runs.map((r) => r.load.after).join('; ') },
+    runs: runsOf,
+  };
+}
+
 function alembicVersion(python: string, env: NodeJS.ProcessEnv): string | undefined {
   const r = spawnSync(python, ['-c', 'import alembic, sys; print(alembic.__version__); print(sys.version.split()[0])'], { env, encoding: 'utf8' });
   if (r.status !== 0) return undefined;
@@ -415,7 +444,7 @@ function alembicVersion(python: string, env: NodeJS.ProcessEnv): string | undefi
 function main(): void {
   const argv = process.argv.slice(2);
   if (argv[0] === '--render') {
-    process.stdout.write(report(JSON.parse(readFileSync(argv[1], 'utf8')) as Results));
+    process.stdout.write(report(merge(argv.slice(1).map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results))));
     return;
   }
   const opts = parseArgs(argv);
@@ -442,7 +471,7 @@ function main(): void {
   const rows: Row[] = [];
   const skipped: Skip[] = [];
   const timeRow = (row: Row, cmd: Cmd) => {
-    row.idle = waitForIdle(opts.idle, 60, log).share;
+    row.idle = waitForIdle(opts.idle, opts.idleWait, log).share;
     Object.assign(row, measure(cmd, opts.runs, env, scratch));
     rows.push(row);
     log(`${row.shape} ${row.revisions} ${label(row)}: wall ${secs(row.wall)} s, CPU ${secs(row.cpu)} s, ${row.rssMb?.toFixed(0) ?? 'n/a'} MB${row.first !== undefined ? ` (first run ${row.first.toFixed(2)} s)` : ''}`);
@@ -474,11 +503,14 @@ function main(): void {
         t0 = performance.now();
         const folder = ensureFolder(opts.out, shape, n);
         if (folder.built) log(`wrote ${folder.dir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-        for (const command of ['heads', 'history']) {
+        for (const command of ['heads', 'history'].filter((c) => opts.commands.includes(c))) {
           const cmd = py('-m', 'alembic', '-c', project.ini, command);
           const row: Row = { shape, revisions: n, tool: 'alembic', command };
-          // The check run comes after the wait and fills the page cache and __pycache__ for the timed runs.
-          row.idle = waitForIdle(opts.idle, 60, log).share;
+          // The check run comes after the wait; it starts without __pycache__, so it compiles every
+          // revision file (its wall time is "first run"), and leaves the page cache and __pycache__
+          // filled for the timed runs.
+          rmSync(path.join(project.dir, 'versions', '__pycache__'), { recursive: true, force: true });
+          row.idle = waitForIdle(opts.idle, opts.idleWait, log).share;
           const out = outputOf(cmd, env, scratch);
           row.first = out.wall;
           const wrong = checkAlembic(command, out.stdout, project);
@@ -487,10 +519,10 @@ function main(): void {
           slowest = Math.max(slowest, row.wallMax ?? 0);
           slowestAt = n;
         }
-        for (const command of ['verify', 'history']) {
+        for (const command of ['verify', 'history'].filter((c) => opts.commands.includes(c === 'history' ? 'migrate-history' : c))) {
           const cmd = node(opts.bin, '--dir', folder.dir, command);
           const row: Row = { shape, revisions: n, tool: 'sqlrev', command };
-          waitForIdle(opts.idle, 60, log);
+          waitForIdle(opts.idle, opts.idleWait, log);
           const out = outputOf(cmd, env, scratch);
           row.first = out.wall;
           const wrong = checkSqlrev(command, out, folder.stats.revisions);
