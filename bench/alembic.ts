@@ -410,7 +410,7 @@ function report(res: Results): string {
     if (heads?.wall === undefined) continue;
     const aim = heads.wall / AIM_FACTOR;
     const got = ['verify', 'history'].map((c) => rows.find((r) => r.shape === shape && r.revisions === AIM_SIZE && r.tool === 'sqlrev' && r.command === c));
-    const verdicts = got.map((r) => (r?.wall === undefined ? '' : `\`migrate ${r.command}\` ${secs(r.wall)} s (${r.wall <= aim ? 'met' : 'missed'}, ${ratio(heads.wall, r.wall)} faster)`)).filter(Boolean);
+    const verdicts = got.map((r) => (r?.wall === undefined ? '' : `\`migrate ${r.command}\` ${secs(r.wall)} s (${r.wall <= aim ? 'met' : 'missed'}: ${ratio(heads.wall, r.wall)} faster than \`alembic heads\`)`)).filter(Boolean);
     lines.push(`- ${shape}, ${count(AIM_SIZE)} revisions: \`alembic heads\` ${secs(heads.wall)} s, so ${AIM_FACTOR}× faster is ≤ ${aim.toFixed(3)} s; ${verdicts.join(', ')}`);
   }
   return lines.join('\n') + '\n';
