@@ -7,7 +7,7 @@
  * revisions is not one round trip each.
  */
 import { splitSql, type Statement as SqlStatement } from './split.js';
-import { deleteRevision, durationsOf, insertRevision, logAction, renderStatement, RESET_SESSION, type RevisionRecord, type Statement } from './state.js';
+import { deleteRevision, durationsOf, insertRevision, logAction, recordRevision, renderStatement, RESET_SESSION, type RevisionRecord, type ServerTiming, type Statement } from './state.js';
 import { quoteLiteral } from './quote.js';
 
 export interface Step {
@@ -28,23 +28,28 @@ export interface StepSql {
   bookkeeping: Statement[];
 }
 
-export function stepSql(schema: string, step: Step): StepSql {
+/**
+ * `timing`: how a transactional step is timed by the server (state.ts:
+ * 'previous' for a revision after the first of a batch); ignored for a
+ * `-- transaction: false` step, which sqlrev times.
+ */
+export function stepSql(schema: string, step: Step, timing: ServerTiming = 'message'): StepSql {
   // Split again rather than kept from precheck: holding every step's statements
   // for the whole run would make memory grow with the sum of the revisions.
   const statements = splitSql(step.text).statements;
-  return { statements, bookkeeping: bookkeepingFor(schema, step, step.transactional ? 'transaction' : 0) };
+  return { statements, bookkeeping: bookkeepingFor(schema, step, step.transactional ? timing : 0) };
 }
 
 /**
- * The rows that record a step: the revision row (inserted for up, deleted for
- * down) and its log row. `duration` is measured by sqlrev, or 'transaction'
- * for the server to measure from the start of the step's own transaction.
+ * What records a step: inside its own transaction, one statement timed by
+ * the server (`timing`); otherwise (a `-- transaction: false` step,
+ * --single-transaction) the revision row, inserted for up or deleted for
+ * down, and the log row, with the duration sqlrev measured.
  */
-export function bookkeepingFor(schema: string, step: Step, duration: number | 'transaction'): Statement[] {
-  const log = logAction(schema, step.direction, step.id, null, duration);
-  return step.direction === 'up'
-    ? [insertRevision(schema, step.record, 'up', duration === 'transaction' ? undefined : duration), log]
-    : [deleteRevision(schema, step.id), log];
+export function bookkeepingFor(schema: string, step: Step, timing: number | ServerTiming): Statement[] {
+  if (typeof timing === 'string') return [recordRevision(schema, step.direction, step.record, timing)];
+  const log = logAction(schema, step.direction, step.id, null, timing);
+  return step.direction === 'up' ? [insertRevision(schema, step.record, 'up', timing), log] : [deleteRevision(schema, step.id), log];
 }
 
 /** The log row a `-- transaction: false` step commits before its first statement. */
@@ -84,8 +89,8 @@ export const MESSAGE_CHARS = 1 << 20;
  * COMMIT; a larger one sends its bookkeeping with parameters afterwards, so
  * its texts are never copied into an escaped literal.
  */
-export function revisionMessages(schema: string, step: Step, limit = MESSAGE_CHARS): RevisionMessages | undefined {
-  const { statements, bookkeeping } = stepSql(schema, step);
+export function revisionMessages(schema: string, step: Step, limit = MESSAGE_CHARS, timing: ServerTiming = 'message'): RevisionMessages | undefined {
+  const { statements, bookkeeping } = stepSql(schema, step, timing);
   const texts: string[] = [];
   const starts = [0]; // message i holds statements starts[i] .. starts[i+1]-1
   let size = 0;
@@ -181,7 +186,7 @@ export function batchFrom(schema: string, steps: readonly Step[], from: number, 
   for (let i = from; i < steps.length && chosen.length < Math.max(1, max); i++) {
     const step = steps[i];
     if (!step.transactional) break;
-    const plan = revisionMessages(schema, step, limit);
+    const plan = revisionMessages(schema, step, limit, chosen.length === 0 ? 'message' : 'previous');
     if (!plan || plan.count !== 1) break;
     const layout = plan.message(0);
     if (chosen.length > 0 && message.length + layout.message.length > limit) break;

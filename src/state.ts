@@ -192,33 +192,57 @@ function upgradeRefused(schema: string, from: number, to: number, err: unknown):
 export const RESET_SESSION = 'reset session authorization; reset role; reset all';
 
 /**
- * When the revision whose bookkeeping this is began, as an SQL expression,
- * for a duration measured by the server. now() is when its transaction began,
- * except in a batch (several revisions in one message: messages.ts), where
- * the server gives every transaction of the message the message's start
- * time: there a revision began when the one before it in the message
- * recorded itself, which its log row says (its start plus its duration,
- * later than now()). Only the newest log row is read (one index probe).
+ * Where the server times a revision from, inside its transaction: 'message'
+ * when it is the first in its message, so now() (its transaction's start);
+ * 'previous' when a revision before it in the same message (a batch) has just
+ * recorded itself. The server gives every transaction of one message the
+ * message's start as now(), so such a revision began when that one ended,
+ * which its log row says (its start plus its duration, not before now()).
+ * Only the newest log row is read (one index probe).
  */
-function revisionStart(schema: string): string {
-  return `coalesce((select case when l.at >= now() then l.at + l.duration end from ${q(schema, 'log')} l order by l.seq desc limit 1), now())`;
+export type ServerTiming = 'message' | 'previous';
+
+function revisionStart(schema: string, timing: ServerTiming): string {
+  return timing === 'message' ? 'now()'
+    : `coalesce((select case when l.at >= now() then l.at + l.duration end from ${q(schema, 'log')} l order by l.seq desc limit 1), now())`;
 }
 
 /**
- * Record an applied revision: `how` 'up' with `durationMs` measured by sqlrev,
- * or without, inside the revision's transaction, timed by the server from
- * revisionStart; 'stamp' runs nothing and has no duration.
+ * Record a revision run inside its own transaction, as one statement: its
+ * row inserted (up) or deleted (down), and its log row, both timed by the
+ * server from the same start. One statement, not two: fewer to parse, plan
+ * and answer for every revision of a run.
+ */
+export function recordRevision(schema: string, direction: 'up' | 'down', r: RevisionRecord, timing: ServerTiming): Statement {
+  const start = `with s as (select ${revisionStart(schema, timing)} as t),`;
+  const log = `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, at, duration)
+select '${direction}', $1, $2, '${VERSION}', s.t, clock_timestamp() - s.t from s`;
+  if (direction === 'down') {
+    return { text: `${start} d as (delete from ${q(schema, 'revisions')} where id = $1)\n${log}`, params: [r.id, clientHost()] };
+  }
+  return {
+    text: `${start} r as (insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, applied_at, duration)
+select $1, $3::text[], $4, $5, $6, $7, $8, $9, $10, 'up', s.t, clock_timestamp() - s.t from s)
+${log}`,
+    params: [r.id, clientHost(), r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath],
+  };
+}
+
+/**
+ * Record a revision without running it in a transaction of its own: `how`
+ * 'up' with the duration sqlrev measured (a `-- transaction: false`
+ * revision, --single-transaction), or 'stamp', which runs nothing and has no
+ * duration.
  */
 export function insertRevision(schema: string, r: RevisionRecord, how: 'up' | 'stamp', durationMs?: number): Statement {
   const params: Param[] = [r.id, r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath];
-  const columns = `insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, applied_at, duration)`;
-  const values = `$1, $2::text[], $3, $4, $5, $6, $7, $8, $9, '${how}'`;
-  if (how === 'up' && durationMs === undefined) {
-    return { text: `${columns}\nselect ${values}, s.t, clock_timestamp() - s.t from (select ${revisionStart(schema)} as t) s`, params };
-  }
   const timed = how === 'up' && durationMs !== undefined;
   if (timed) params.push(durationMs);
-  return { text: `${columns}\nvalues (${values}, now(), ${timed ? 'make_interval(secs => $10::float8 / 1000)' : 'null'})`, params };
+  return {
+    text: `insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, duration)
+values ($1, $2::text[], $3, $4, $5, $6, $7, $8, $9, '${how}', ${timed ? 'make_interval(secs => $10::float8 / 1000)' : 'null'})`,
+    params,
+  };
 }
 
 export function deleteRevision(schema: string, id: string): Statement {
@@ -234,16 +258,15 @@ export function updateChecksums(schema: string, r: RevisionRecord): Statement {
 
 export type Action = 'up' | 'down' | 'stamp' | 'rehash' | 'failed' | 'started';
 
-/** Append to the log; inside a revision's transaction ('transaction') the server times it from revisionStart. */
-export function logAction(schema: string, action: Action, revision: string | null, detail: Record<string, unknown> | null, durationMs?: number | 'transaction'): Statement {
+/** Append to the log, with a duration sqlrev measured, or none. */
+export function logAction(schema: string, action: Action, revision: string | null, detail: Record<string, unknown> | null, durationMs?: number): Statement {
   const params: Param[] = [action, revision, clientHost(), detail === null ? null : JSON.stringify(detail)];
-  const columns = `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, at, duration)`;
-  const values = `$1, $2, $3, '${VERSION}', $4::text::jsonb`;
-  if (durationMs === 'transaction') {
-    return { text: `${columns}\nselect ${values}, s.t, clock_timestamp() - s.t from (select ${revisionStart(schema)} as t) s`, params };
-  }
-  if (typeof durationMs === 'number') params.push(durationMs);
-  return { text: `${columns}\nvalues (${values}, now(), ${durationMs === undefined ? 'null' : 'make_interval(secs => $5::float8 / 1000)'})`, params };
+  if (durationMs !== undefined) params.push(durationMs);
+  return {
+    text: `insert into ${q(schema, 'log')} (action, revision, client_host, tool_version, detail, duration)
+values ($1, $2, $3, '${VERSION}', $4::text::jsonb, ${durationMs === undefined ? 'null' : 'make_interval(secs => $5::float8 / 1000)'})`,
+    params,
+  };
 }
 
 /**

@@ -43,7 +43,9 @@ t('a large revision is cut at statement boundaries; every statement is sent once
   const text = inserts('x', 400);
   const plan = revisionMessages('sqlrev', step(text), 2_000)!;
   assert.ok(plan.count > 5, `${plan.count} messages`);
-  assert.is(plan.after.length, 2, 'the revision row and its log row go afterwards, with parameters');
+  assert.is(plan.after.length, 1, 'the revision row and its log row go afterwards, as one statement with parameters');
+  assert.match(plan.after[0].text, /insert into "sqlrev"."revisions"[\s\S]*insert into "sqlrev"."log"/);
+  assert.ok(plan.after[0].params.includes(text), 'the text goes as a parameter, not copied into a literal');
   const sent: string[] = [];
   for (let i = 0; i < plan.count; i++) {
     const { message, parts } = plan.message(i);
