@@ -149,6 +149,9 @@ function open(options: ConnectOptions, tls: TlsSettings): Sql {
     // A pipeline is written whole to the one connection, never held back in
     // the client's queue (which a new session would run after a loss).
     max_pipeline: Number.MAX_SAFE_INTEGER,
+    // No catalog query for array types at connect (a round trip, ~15 ms here):
+    // sqlrev's queries return arrays as JSON or text and pass none as parameters.
+    fetch_types: false,
     connect_timeout: connectTimeout(options, process.env),
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },

@@ -20,3 +20,12 @@ export function quoteLiteral(text: string): string {
   const body = text.replace(/\\/g, '\\\\').replace(/'/g, "''");
   return body === text ? `'${text}'` : `E'${body}'`;
 }
+
+/**
+ * A text[] value written as PostgreSQL's array syntax, every element quoted:
+ * for a `$n::text[]` parameter (sqlrev connects without fetching array types,
+ * so a JS array is never sent as a parameter) or a `::text[]` setting.
+ */
+export function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

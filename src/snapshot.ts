@@ -24,6 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from './db.js';
+import { arrayLiteral } from './quote.js';
 
 const CATALOG_DIR = fileURLToPath(new URL('../../sql/catalog/', import.meta.url));
 
@@ -179,7 +180,3 @@ function compareObjects(a: SnapshotObject, b: SnapshotObject): number {
     || compare(a.name, b.name) || compare(a.text, b.text);
 }
 
-/** A text[] literal for current_setting(...)::text[]: every element quoted. */
-function arrayLiteral(items: string[]): string {
-  return `{${items.map((s) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-}

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EXIT, SqlrevError, usageError } from './errors.js';
-import { quoteIdent, quoteLiteral } from './quote.js';
+import { arrayLiteral, quoteIdent, quoteLiteral } from './quote.js';
 import { errorCode, type Sql } from './db.js';
 import { VERSION } from './version.js';
 import type { Revision } from './types.js';
@@ -224,7 +224,7 @@ select '${direction}', $1, $2, '${VERSION}', s.t, clock_timestamp() - s.t from s
     text: `${start} r as (insert into ${q(schema, 'revisions')} (id, parents, message, up_checksum, down_checksum, up_text, down_text, up_path, down_path, applied_how, applied_at, duration)
 select $1, $3::text[], $4, $5, $6, $7, $8, $9, $10, 'up', s.t, clock_timestamp() - s.t from s)
 ${log}`,
-    params: [r.id, clientHost(), r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath],
+    params: [r.id, clientHost(), arrayLiteral(r.parents), r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath],
   };
 }
 
@@ -235,7 +235,7 @@ ${log}`,
  * duration.
  */
 export function insertRevision(schema: string, r: RevisionRecord, how: 'up' | 'stamp', durationMs?: number): Statement {
-  const params: Param[] = [r.id, r.parents, r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath];
+  const params: Param[] = [r.id, arrayLiteral(r.parents), r.message, r.upChecksum, r.downChecksum, r.upText, r.downText, r.upPath, r.downPath];
   const timed = how === 'up' && durationMs !== undefined;
   if (timed) params.push(durationMs);
   return {

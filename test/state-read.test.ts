@@ -8,6 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureState, readState, insertRevision, send, type RevisionRecord } from '../src/state.js';
+import { arrayLiteral } from '../src/quote.js';
 import { readRevisions } from '../src/files.js';
 import type { Revision } from '../src/types.js';
 import { migrate } from './support/cli.js';
@@ -93,6 +94,16 @@ t('with a sound folder, --verbose still reports connecting, and a no-op up reads
     const [{ n }] = await query<{ n: string }>(url, 'select count(*) as n from sqlrev.revisions');
     assert.is(Number(n), 2);
   });
+});
+
+t('parents go to the server as an array literal that it reads back element for element, as a parameter and as a literal', async () => {
+  const items = ['a', 'with space', 'comma,here', 'brace}{', 'quote"d', 'back\\slash', '', 'NULL', "it's"];
+  await withDatabase((url) => withSql(url, async (sql) => {
+    const [asParam] = await sql.unsafe('select array_to_json($1::text[])::text as j', [arrayLiteral(items)]);
+    assert.equal(JSON.parse(String(asParam.j)), items, 'as a parameter, as a revision of several messages sends it');
+    const [rendered] = await send(sql, { text: 'select array_to_json($1::text[])::text as j', params: [arrayLiteral(items)] });
+    assert.equal(JSON.parse(String(rendered.j)), items, 'the same written into the SQL as a literal');
+  }));
 });
 
 t.run();
