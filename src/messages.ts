@@ -164,7 +164,7 @@ export class Pacer {
   }
 }
 
-/** Several revisions in one message, each in its own transaction, followed by a query for their durations. */
+/** Revisions in one message, each in its own transaction, followed (when there are several) by a query for their durations. */
 export interface Batch {
   steps: Step[];
   message: string;
@@ -195,6 +195,8 @@ export function batchFrom(schema: string, steps: readonly Step[], from: number, 
     chosen.push(step);
   }
   if (chosen.length === 0) return undefined;
+  // One revision alone is timed by sqlrev, as it waits for it: no read-back.
+  if (chosen.length === 1) return { steps: chosen, message, layouts };
   const readBack = durationsOf(schema, chosen[0].direction, chosen.map((s) => s.id));
   return { steps: chosen, message: message + renderStatement(readBack), layouts };
 }

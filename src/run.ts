@@ -98,6 +98,7 @@ export class Runner {
    * time, and the error (a BatchFailure) lists them.
    */
   async runBatch(batch: Batch): Promise<StepOutcome[]> {
+    const started = performance.now();
     let result: unknown;
     try {
       result = await this.sql.unsafe(batch.message).simple();
@@ -110,6 +111,7 @@ export class Runner {
       const failure = await this.locate(batch, at.index, at.offset, err);
       throw Object.assign(failure, { completed: batch.steps.slice(0, at.index).map(outcome) }) as BatchFailure;
     }
+    if (batch.steps.length === 1) return [{ id: batch.steps[0].id, direction: batch.steps[0].direction, durationMs: performance.now() - started }];
     const ms = new Map(readBack(result).map((r) => [String(r.sqlrev_revision), Number(r.sqlrev_ms)]));
     return batch.steps.map((s) => ({ id: s.id, direction: s.direction, durationMs: ms.get(s.id) }));
   }
