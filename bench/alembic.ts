@@ -37,10 +37,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
+import { GNU_TIME, hasGnuTime, measure, type Cmd } from './lib/timing.js';
 import { ensureFolder, revisionsOf, SHAPES, type Shape, type SyntheticRevision } from './synthetic.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GNU_TIME = '/usr/bin/time';
 /** Bump when the generated Alembic projects change, so old ones are rebuilt. */
 const PROJECT_VERSION = 1;
 /** The relative aim of issue 2: sqlrev at least this many times faster than Alembic at 20,000 revisions. */
@@ -64,12 +64,6 @@ interface Options {
   /** Skip the sizes above one where an Alembic command took longer than this (seconds, one run). */
   skipAfter: number;
   json?: string;
-}
-
-interface Sample {
-  wall: number;
-  cpu?: number;
-  rssMb?: number;
 }
 
 type Tool = 'alembic' | 'sqlrev' | 'python' | 'node';
@@ -275,25 +269,6 @@ function ensureAlembicProject(root: string, shape: Shape, count: number): Projec
 // ---------------------------------------------------------------------------
 // Running and timing whole processes.
 
-const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
-
-interface Cmd {
-  exe: string;
-  args: string[];
-}
-
-function timedRun(cmd: Cmd, env: NodeJS.ProcessEnv, scratch: string): Sample {
-  const report = path.join(scratch, 'time');
-  const [exe, args] = hasGnuTime ? [GNU_TIME, ['-f', '%U %S %M', '-o', report, cmd.exe, ...cmd.args]] : [cmd.exe, cmd.args];
-  const start = performance.now();
-  const r = spawnSync(exe, args, { cwd: scratch, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-  const wall = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd.exe} ${cmd.args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 2000)}`);
-  if (!hasGnuTime) return { wall };
-  const [user, sys, rssKb] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-}
-
 /** One untimed run, stdout to a file; returns stdout, stderr and the wall time. Throws on a non-zero exit. */
 function outputOf(cmd: Cmd, env: NodeJS.ProcessEnv, scratch: string): { stdout: string; stderr: string; wall: number } {
   const outFile = path.join(scratch, 'stdout');
@@ -304,23 +279,6 @@ function outputOf(cmd: Cmd, env: NodeJS.ProcessEnv, scratch: string): { stdout: 
   const wall = (performance.now() - start) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.exe} ${cmd.args.join(' ')} exited ${r.status} after ${wall.toFixed(2)} s: ${r.stderr.slice(0, 2000)}`);
   return { stdout: readFileSync(outFile, 'utf8'), stderr: r.stderr, wall };
-}
-
-function median(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function measure(cmd: Cmd, runs: number, env: NodeJS.ProcessEnv, scratch: string): Pick<Row, 'wall' | 'wallMin' | 'wallMax' | 'cpu' | 'rssMb'> {
-  const samples = Array.from({ length: runs }, () => timedRun(cmd, env, scratch));
-  const walls = samples.map((s) => s.wall);
-  const defined = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
-  return {
-    wall: median(walls), wallMin: Math.min(...walls), wallMax: Math.max(...walls),
-    cpu: median(defined(samples.map((s) => s.cpu))), rssMb: median(defined(samples.map((s) => s.rssMb))),
-  };
 }
 
 /** Why the output is wrong, or undefined. */

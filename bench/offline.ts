@@ -24,10 +24,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
+import { GNU_TIME, hasGnuTime, measure, timedRun, type Cmd } from './lib/timing.js';
+
+/** `node <args>` (offline.ts runs only Node programs). */
+const node = (args: readonly string[]): Cmd => ({ exe: process.execPath, args });
 import { ensureFolder, SHAPES, type FolderStats, type Shape } from './synthetic.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GNU_TIME = '/usr/bin/time';
 /** `floor` is bench/floor.ts: list, read, decode, sha256 and parent headers, nothing else. */
 const COMMANDS: readonly (readonly string[])[] = [['floor'], ['verify'], ['history'], ['history', '--graph']];
 const FLOOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'floor.js');
@@ -43,13 +46,6 @@ interface Options {
   /** Before each command, wait (up to 60 s) until this share of the CPUs is idle; 0 to not wait. */
   idle: number;
   json?: string;
-}
-
-interface Sample {
-  wall: number;
-  /** user + system seconds, and max RSS in MB, when GNU time is available. */
-  cpu?: number;
-  rssMb?: number;
 }
 
 interface Row {
@@ -105,23 +101,6 @@ function offlineEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
-
-/** One run of `node <args>`, timed from spawn to exit; stdout goes to /dev/null. */
-function timedRun(args: readonly string[], env: NodeJS.ProcessEnv, scratch: string): Sample {
-  const report = path.join(scratch, 'time');
-  const [cmd, cmdArgs] = hasGnuTime
-    ? [GNU_TIME, ['-f', '%U %S %M', '-o', report, process.execPath, ...args]]
-    : [process.execPath, [...args]];
-  const start = performance.now();
-  const r = spawnSync(cmd, cmdArgs, { cwd: scratch, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-  const wall = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(0, 2000)}`);
-  if (!hasGnuTime) return { wall };
-  const [user, sys, rssKb] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-}
-
 /**
  * Run once with stdout to a file (as the timed runs, whose stdout is
  * /dev/null) and check the output; returns why it is wrong, or undefined.
@@ -150,23 +129,6 @@ function pipeCheck(args: readonly string[], env: NodeJS.ProcessEnv, scratch: str
   const expected = statSync(path.join(scratch, 'stdout')).size;
   const r = spawnSync(process.execPath, args, { cwd: scratch, env, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
   return r.stdout.length === expected ? undefined : `through a pipe, stdout stopped after ${r.stdout.length} of ${expected} bytes`;
-}
-
-function median(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function measure(args: readonly string[], runs: number, env: NodeJS.ProcessEnv, scratch: string): Pick<Row, 'wall' | 'wallMin' | 'wallMax' | 'cpu' | 'rssMb'> {
-  const samples = Array.from({ length: runs }, () => timedRun(args, env, scratch));
-  const walls = samples.map((s) => s.wall);
-  const defined = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
-  return {
-    wall: median(walls), wallMin: Math.min(...walls), wallMax: Math.max(...walls),
-    cpu: median(defined(samples.map((s) => s.cpu))), rssMb: median(defined(samples.map((s) => s.rssMb))),
-  };
 }
 
 const secs = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
@@ -256,8 +218,8 @@ function main(): void {
     // Baselines: Node alone, and the CLI loading its modules to print its version.
     for (const [command, args] of [['node -e 0', ['-e', '0']], ['migrate --version', [opts.bin, '--version']]] as const) {
       const idle = waitForIdle(opts.idle, 60, log).share;
-      timedRun(args, env, scratch);
-      rows.push({ shape: '-', revisions: 0, command, idle, ...measure(args, opts.runs, env, scratch) });
+      timedRun(node(args), env, scratch);
+      rows.push({ shape: '-', revisions: 0, command, idle, ...measure(node(args), opts.runs, env, scratch) });
     }
     for (const shape of opts.shapes) {
       for (const n of opts.sizes) {
@@ -272,7 +234,7 @@ function main(): void {
           row.idle = waitForIdle(opts.idle, 60, log).share;
           row.failed = checkRun(args, command, stats, env, scratch);
           row.note = row.failed || floor ? undefined : pipeCheck(args, env, scratch);
-          if (!row.failed) Object.assign(row, measure(args, opts.runs, env, scratch));
+          if (!row.failed) Object.assign(row, measure(node(args), opts.runs, env, scratch));
           rows.push(row);
           log(`${shape} ${n} ${row.command}: ${row.failed ? `FAILED, not timed: ${row.failed}` : `wall ${secs(row.wall)} s, CPU ${secs(row.cpu)} s, ${row.rssMb?.toFixed(0) ?? 'n/a'} MB`}${row.note ? `; ${row.note}` : ''}`);
         }
