@@ -185,7 +185,9 @@ export function batchFrom(schema: string, steps: readonly Step[], from: number, 
   let message = '';
   for (let i = from; i < steps.length && chosen.length < Math.max(1, max); i++) {
     const step = steps[i];
-    if (!step.transactional) break;
+    // Known without splitting it: a text longer than the room left cannot join,
+    // and one longer than a message runs alone (runTransactional splits it).
+    if (!step.transactional || step.text.length > limit - message.length) break;
     const plan = revisionMessages(schema, step, limit, chosen.length === 0 ? 'message' : 'previous');
     if (!plan || plan.count !== 1) break;
     const layout = plan.message(0);
