@@ -37,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
+import { checkFolderOptions, folderOption, type FolderOptions } from './lib/options.js';
 import { GNU_TIME, hasGnuTime, measure, type Cmd } from './lib/timing.js';
 import { ensureFolder, revisionsOf, SHAPES, type Shape, type SyntheticRevision } from './synthetic.js';
 
@@ -49,21 +50,14 @@ const AIM_SIZE = 20000;
 /** `heads` and `history` are Alembic's, `verify` and `migrate-history` sqlrev's. */
 const COMMANDS = ['heads', 'history', 'verify', 'migrate-history'];
 
-interface Options {
-  sizes: number[];
-  shapes: Shape[];
-  runs: number;
-  out: string;
-  bin: string;
+interface Options extends FolderOptions {
   python: string;
-  idle: number;
   /** How long to wait at most for idle CPUs before each command, in seconds. */
   idleWait: number;
   /** Which of COMMANDS to run. */
   commands: string[];
   /** Skip the sizes above one where an Alembic command took longer than this (seconds, one run). */
   skipAfter: number;
-  json?: string;
 }
 
 type Tool = 'alembic' | 'sqlrev' | 'python' | 'node';
@@ -108,15 +102,9 @@ function parseArgs(argv: readonly string[]): Options {
   };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1] ?? '';
+    if (folderOption(opts, argv[i], value)) continue;
     switch (argv[i]) {
-      case '--sizes': opts.sizes = value.split(',').map(Number); break;
-      case '--shapes': opts.shapes = value.split(',') as Shape[]; break;
-      case '--runs': opts.runs = Number(value); break;
-      case '--out': opts.out = path.resolve(value); break;
-      case '--bin': opts.bin = path.resolve(value); break;
       case '--python': opts.python = value; break;
-      case '--json': opts.json = path.resolve(value); break;
-      case '--idle': opts.idle = Number(value); break;
       case '--skip-after': opts.skipAfter = Number(value); break;
       case '--idle-wait': opts.idleWait = Number(value); break;
       case '--commands': opts.commands = value.split(','); break;
@@ -124,9 +112,7 @@ function parseArgs(argv: readonly string[]): Options {
     }
   }
   opts.sizes.sort((a, b) => a - b);
-  if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes positive integers');
-  if (opts.shapes.some((s) => !SHAPES.includes(s))) throw new Error(`--shapes takes ${SHAPES.join(', ')}`);
-  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs takes a positive integer');
+  checkFolderOptions(opts);
   if (opts.commands.some((c) => !COMMANDS.includes(c))) throw new Error(`--commands takes ${COMMANDS.join(', ')}`);
   return opts;
 }

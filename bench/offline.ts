@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
+import { checkFolderOptions, folderOption, type FolderOptions } from './lib/options.js';
 import { GNU_TIME, hasGnuTime, measure, timedRun, type Cmd } from './lib/timing.js';
 
 /** `node <args>` (offline.ts runs only Node programs). */
@@ -37,16 +38,8 @@ const FLOOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'floor.js'
 /** The aims of issue 2, in seconds, by number of revisions (verify and history). */
 const AIMS: Record<number, number> = { 20000: 0.33, 100000: 2 };
 
-interface Options {
-  sizes: number[];
-  shapes: Shape[];
-  runs: number;
-  out: string;
-  bin: string;
-  /** Before each command, wait (up to 60 s) until this share of the CPUs is idle; 0 to not wait. */
-  idle: number;
-  json?: string;
-}
+/** `idle`: wait (up to 60 s) before each command until this share of the CPUs is idle. */
+type Options = FolderOptions;
 
 interface Row {
   shape: Shape | '-';
@@ -72,21 +65,9 @@ function parseArgs(argv: readonly string[]): Options {
     out: path.join(repo, 'bench', 'out'), bin: path.join(repo, 'bin', 'migrate.js'), idle: 0.5,
   };
   for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1] ?? '';
-    switch (argv[i]) {
-      case '--sizes': opts.sizes = value.split(',').map(Number); break;
-      case '--shapes': opts.shapes = value.split(',') as Shape[]; break;
-      case '--runs': opts.runs = Number(value); break;
-      case '--out': opts.out = path.resolve(value); break;
-      case '--bin': opts.bin = path.resolve(value); break;
-      case '--json': opts.json = path.resolve(value); break;
-      case '--idle': opts.idle = Number(value); break;
-      default: throw new Error(`unknown argument ${argv[i]} (see the comment at the top of bench/offline.ts)`);
-    }
+    if (!folderOption(opts, argv[i], argv[i + 1] ?? '')) throw new Error(`unknown argument ${argv[i]} (see the comment at the top of bench/offline.ts)`);
   }
-  if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes positive integers');
-  if (opts.shapes.some((s) => !SHAPES.includes(s))) throw new Error(`--shapes takes ${SHAPES.join(', ')}`);
-  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs takes a positive integer');
+  checkFolderOptions(opts);
   return opts;
 }
 
