@@ -38,7 +38,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
 import { checkFolderOptions, folderOption, type FolderOptions } from './lib/options.js';
-import { GNU_TIME, hasGnuTime, measure, type Cmd } from './lib/timing.js';
+import { GNU_TIME, hasGnuTime, measure, type Cmd, type Measured } from './lib/timing.js';
 import { ensureFolder, revisionsOf, SHAPES, type Shape, type SyntheticRevision } from './synthetic.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,16 +62,12 @@ interface Options extends FolderOptions {
 
 type Tool = 'alembic' | 'sqlrev' | 'python' | 'node';
 
-interface Row {
+/** Medians (wall, CPU, max RSS) and the range of wall times, once timed. */
+interface Row extends Partial<Measured> {
   shape: Shape | '-';
   revisions: number;
   tool: Tool;
   command: string;
-  wall?: number;
-  wallMin?: number;
-  wallMax?: number;
-  cpu?: number;
-  rssMb?: number;
   /** Wall time of the untimed check run (for Alembic: the one that compiles the revision files). */
   first?: number;
   idle?: number;

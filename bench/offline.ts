@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
 import { checkFolderOptions, folderOption, type FolderOptions } from './lib/options.js';
-import { GNU_TIME, hasGnuTime, measure, timedRun, type Cmd } from './lib/timing.js';
+import { GNU_TIME, hasGnuTime, measure, timedRun, type Cmd, type Measured } from './lib/timing.js';
 
 /** `node <args>` (offline.ts runs only Node programs). */
 const node = (args: readonly string[]): Cmd => ({ exe: process.execPath, args });
@@ -41,16 +41,11 @@ const AIMS: Record<number, number> = { 20000: 0.33, 100000: 2 };
 /** `idle`: wait (up to 60 s) before each command until this share of the CPUs is idle. */
 type Options = FolderOptions;
 
-interface Row {
+/** Medians (wall, CPU, max RSS) and the range of wall times, once timed. */
+interface Row extends Partial<Measured> {
   shape: Shape | '-';
   revisions: number;
   command: string;
-  /** Medians, and the range of wall times. */
-  wall?: number;
-  wallMin?: number;
-  wallMax?: number;
-  cpu?: number;
-  rssMb?: number;
   /** Share of the CPUs idle just before the runs (other work on the machine slows them). */
   idle?: number;
   /** Why the command was not timed: it failed its check run. */
