@@ -64,12 +64,29 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, no
  */
 const used = new Set<NodeJS.WriteStream>();
 export function stdoutStream(): NodeJS.WriteStream {
-  used.add(process.stdout);
-  return process.stdout;
+  return use(process.stdout);
 }
 export function stderrStream(): NodeJS.WriteStream {
-  used.add(process.stderr);
-  return process.stderr;
+  return use(process.stderr);
+}
+
+function use(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (!used.has(stream)) {
+    used.add(stream);
+    stream.on('error', readerGone);
+  }
+  return stream;
+}
+
+/**
+ * A reader that stops early (`migrate history | head`) closes the pipe, and
+ * the next write fails with EPIPE. That is not the command's failure: the
+ * rest of the output is dropped and the command finishes as it would have (an
+ * `up` whose log reader went away must not stop half-way), with its own exit
+ * code. Any other write error is still thrown.
+ */
+function readerGone(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
 }
 
 /** Resolves when everything written so far has gone out (output to a pipe is written asynchronously). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { extractRelativeTarget, rawTextOptions } from '../src/cli.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { BIN, cleanEnv, migrate } from './support/cli.js';
 import { pair, tempProject } from './support/folder.js';
 
@@ -200,7 +200,7 @@ cli('a migrations folder that does not exist is an error, except for new, which 
   } finally { p.cleanup(); }
 });
 
-cli('output through a pipe arrives whole, even when it is larger than a pipe buffer', async () => {
+cli('output through a pipe arrives whole, even when it is larger than a pipe buffer, and a reader that stops early ends it quietly', async () => {
   const files: Record<string, string> = {};
   let parent = 'base';
   for (let i = 1; i <= 3000; i++) {
@@ -215,6 +215,11 @@ cli('output through a pipe arrives whole, even when it is larger than a pipe buf
     // A shell pipeline, as a user types it: the reader is another process.
     const counted = execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" history | wc -l`], { cwd: p.cwd, encoding: 'utf8', env: cleanEnv() });
     assert.is(Number(counted.trim()), 3000);
+    // `head -1` closes the pipe after one line: the writes after it fail with EPIPE.
+    const cut = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" history | head -1`], { cwd: p.cwd, encoding: 'utf8', env: cleanEnv() });
+    assert.is(cut.stdout, '00001  a revision with a long enough slug  ← base\n');
+    assert.is(cut.stderr, '', 'no error for a reader that stopped');
+    assert.is(cut.status, 0, 'the exit code is the command\'s own');
   } finally { p.cleanup(); }
 });
 
