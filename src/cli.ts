@@ -213,7 +213,9 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate history --graph')
     .example('migrate history --json')
     .action(run(async (ctx, options: GlobalFlags & { graph?: boolean; reverse?: boolean }) => {
-      const project = await loadChecked(ctx);
+      // Without a database, the up files' headers are all history shows: the
+      // down files are only listed (readFolder's outline), and `verify` checks them.
+      const project = await loadProject(ctx.config.dir, { outline: !ctx.config.dbConfigured });
       reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, project.problems);
       // With a database configured, revisions are marked applied and current.
       const state = ctx.config.dbConfigured

@@ -22,6 +22,8 @@ export interface FileEntry {
   outside?: string;
   /** Set for a symbolic link to a folder, which is not entered. */
   linkedFolder?: boolean;
+  /** A down file listed but not read (an outline: see readFolder). */
+  unread?: boolean;
 }
 
 export interface ReadResult {
@@ -206,6 +208,7 @@ function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: M
 
 function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed: ParsedHeaders } | undefined {
   const { entry } = half;
+  if (entry.unread) return { file: { path: entry.path, text: '', checksum: '', transactional: true, bodyLine: 1 }, parsed: NOTHING_PARSED };
   const denied = accessProblem(half);
   if (denied || entry.bytes === undefined) {
     if (denied) problems.push(denied);
@@ -262,6 +265,9 @@ function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed
     parsed,
   };
 }
+
+/** The headers of a file that was not read. */
+const NOTHING_PARSED: ParsedHeaders = { headers: new Map(), bodyLine: 1, problems: [], nearMisses: new Map() };
 
 function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): string[] | undefined {
   const header = parsed.headers.get('parent');
@@ -348,6 +354,10 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
 
 /**
  * List and read every `.sql` file under `dir` (recursively), sorted by path.
+ * With `outline`, down files are listed but not read (`unread`): enough for
+ * `history`, which shows the up files' headers, in half the reads. Their
+ * revisions have an empty down text and checksum, and their problems are
+ * not found: an outline is for listing, never for running or verifying.
  *
  * One file at a time, synchronously (SlabReader, src/read.ts). Measured on
  * 200,000 small files (bench/, docs/benchmarks.md): a readFileSync loop
@@ -355,7 +365,7 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
  * fails with EMFILE (too many open files) past the descriptor limit, which
  * made every revision past it look unreadable.
  */
-export async function readFolder(dir: string): Promise<FileEntry[]> {
+export async function readFolder(dir: string, { outline = false }: { outline?: boolean } = {}): Promise<FileEntry[]> {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
@@ -365,6 +375,7 @@ export async function readFolder(dir: string): Promise<FileEntry[]> {
   return listSqlFiles(dir).map(({ rel, link }): FileEntry => {
     const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
     if (link === 'folder') return { path: shown, linkedFolder: true };
+    if (outline && rel.endsWith('.down.sql')) return { path: shown, unread: true };
     if (link === 'file') {
       root ??= realpathSync(dir);
       const outside = escapes(shown, root);

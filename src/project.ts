@@ -14,6 +14,8 @@ export interface Project {
   graph: Graph;
   /** Empty when the folder is sound. */
   problems: Problem[];
+  /** Loaded with `outline` (readFolder): the down files were not read. */
+  outline?: boolean;
 }
 
 /**
@@ -21,13 +23,14 @@ export interface Project {
  * (a mistyped --dir must not read as "nothing to do"), unless `allowMissing`
  * (`migrate new` creates it).
  */
-export async function loadProject(dir: string, options: { allowMissing?: boolean } = {}): Promise<Project> {
+export async function loadProject(dir: string, options: { allowMissing?: boolean; outline?: boolean } = {}): Promise<Project> {
   if (!options.allowMissing && !isDirectory(dir)) {
     throw usageError('no-migrations-folder', `the migrations folder ${dir} does not exist`, {
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  return projectFromEntries(dir, await readFolder(dir));
+  const project = projectFromEntries(dir, await readFolder(dir, { outline: options.outline }));
+  return options.outline ? { ...project, outline: true } : project;
 }
 
 function isDirectory(dir: string): boolean {

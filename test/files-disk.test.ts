@@ -98,4 +98,26 @@ t('0-byte files, non-UTF-8 bytes and NUL bytes are each reported at their file (
   } finally { p.cleanup(); }
 });
 
+t('history reads only the up files: problems of down files are left to verify', async () => {
+  const p = project({
+    '0001_a.up.sql': '-- parent: base\n-- message: first\nselect 1;\n',
+    '0001_a.down.sql': Buffer.from([0x2d, 0x2d, 0x20, 0xff, 0x0a]),
+    '0002_b.up.sql': '-- parnet: 0001\nselect 2;\n', '0002_b.down.sql': '',
+    '0003_c.up.sql': '-- parent: 0001\nselect 3;\n',
+  });
+  try {
+    symlinkSync('gone.sql', path.join(p.dir, '0003_c.down.sql'));
+    const history = await migrate(['history', '--json'], { cwd: p.cwd });
+    assert.is(history.code, 0, history.stderr);
+    const listed = (JSON.parse(history.stdout) as { revisions: { id: string; message: string | null; parents: string[]; down: string | null }[] }).revisions;
+    assert.equal(listed.find((r) => r.id === '0001'), { ...listed.find((r) => r.id === '0001')!, message: 'first', parents: [], down: 'migrations/0001_a.down.sql' });
+    assert.equal(listed.find((r) => r.id === '0003')?.parents, ['0001']);
+    assert.match(history.stderr, 'parnet', 'a problem in an up file is still reported');
+    assert.not.match(history.stderr, '.down.sql', 'no down file was read');
+    const r = await verify(p.cwd);
+    const got = r.problems.map((x) => `${x.code} ${x.file}`).filter((x) => x.includes('.down.sql')).sort();
+    assert.equal(got, ['empty-file migrations/0002_b.down.sql', 'invalid-utf8 migrations/0001_a.down.sql', 'unreadable-file migrations/0003_c.down.sql']);
+  } finally { p.cleanup(); }
+});
+
 t.run();
