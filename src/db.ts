@@ -271,17 +271,19 @@ export function describeHolder(h: LockHolder): string {
  * Take the session advisory lock of `schema`, waiting up to `timeoutSeconds`.
  * `onWait` hears who holds it before the wait starts.
  */
-export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, track: <T>(q: T) => T = (q) => q): Promise<void> {
+/** Take sqlrev's lock on `schema`, waiting up to `timeoutSeconds`; resolves to whether it had to wait. */
+export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, track: <T>(q: T) => T = (q) => q): Promise<boolean> {
   const key = lockKey(schema);
   // Integers written into the text: a query with parameters costs postgres.js a second round trip.
   const [first] = await sql.unsafe(`select pg_try_advisory_lock(${LOCK_CLASS}, ${key}) as ok`).simple();
-  if (first.ok) return;
+  if (first.ok) return false;
   onWait(await lockHolder(sql, schema));
   const ms = Math.max(1, Math.round(timeoutSeconds * 1000));
   try {
     // The wait happens in the server, so Ctrl-C (a cancel request) interrupts it.
     await sql.unsafe(`set lock_timeout = ${ms}`).simple();
     await track(sql`select pg_advisory_lock(${LOCK_CLASS}, ${key})`);
+    return true;
   } catch (err) {
     if (errorCode(err) === '55P03') {
       const holder = await lockHolder(sql, schema).catch(() => undefined);

@@ -65,7 +65,7 @@ export async function createScratch(base: DbOptions, scratchUrl?: string): Promi
 /** A session on a scratch database that applies single revisions, with sqlrev's state kept there too. */
 export async function scratchRunner<T>(options: DbOptions, schema: string, signal: AbortSignal | undefined, fn: (run: (step: Step) => Promise<number>, sql: import('./db.js').Sql) => Promise<T>): Promise<T> {
   return withReadSession({ ...options, dir: options.dir ?? 'migrations', schema }, async (session, state) => {
-    await ensureState(session.conn.sql, schema, state.version);
+    await ensureState(session.conn.sql, schema, state.version, undefined, state.schemaExists);
     const runner = new Runner(session.conn.sql, schema, session.conn.cancelRunning, session.conn.quietly);
     const onAbort = () => runner.cancel(signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -125,10 +125,17 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let locked = false;
   try {
+    let waited: boolean;
+    // The state is read right behind the first try for the lock, in the same
+    // round trip: the server runs the two in order, so when that try takes
+    // the lock, the state was read under it. After a wait it is read again.
+    const locking = acquireLock(session.conn.sql, options.schema, options.lockTimeout ?? 300, (h) => {
+      hooks.info?.(`waiting for the lock on schema "${options.schema}": ${h ? `held by ${describeHolder(h)}` : 'held by another session'}`);
+    });
+    const early = readState(session.conn.sql, options.schema, options.files);
+    early.catch(() => undefined); // awaited only when the first try took the lock
     try {
-      await acquireLock(session.conn.sql, options.schema, options.lockTimeout ?? 300, (h) => {
-        hooks.info?.(`waiting for the lock on schema "${options.schema}": ${h ? `held by ${describeHolder(h)}` : 'held by another session'}`);
-      });
+      waited = await locking;
     } catch (err) {
       if (errorCode(err) === '57014' && options.signal?.aborted) throw interrupted(options.signal);
       throw err;
@@ -136,11 +143,14 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     locked = true;
     hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
-    let state = await readState(session.conn.sql, options.schema, options.files);
+    let state = waited ? await readState(session.conn.sql, options.schema, options.files) : await early;
     if (state.version < LATEST_STATE_VERSION()) {
-      await ensureState(session.conn.sql, options.schema, state.version);
+      await ensureState(session.conn.sql, options.schema, state.version, undefined, state.schemaExists);
       hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);
-      state = await readState(session.conn.sql, options.schema, options.files);
+      // Just installed, under the lock: no revision can be recorded yet. An upgrade keeps rows, which are read again.
+      state = state.version === 0
+        ? { version: LATEST_STATE_VERSION(), rows: new Map(), schemaExists: true }
+        : await readState(session.conn.sql, options.schema, options.files);
     }
     hooks.debug?.(`${state.rows.size} revision(s) recorded as applied`);
     return await fn(session, state, runner);

@@ -158,22 +158,26 @@ const CREATE_SCHEMA = /^create schema if not exists :"schema";$/m;
 
 /**
  * Install or upgrade the state schema to the latest version, one file per
- * transaction. Runs under the advisory lock, so concurrent runners cannot race.
+ * transaction, all the files in one message (one round trip: if a file
+ * fails, those before it stay committed and the rest do not run). Runs under
+ * the advisory lock, so concurrent runners cannot race. `schemaExists` is
+ * what readState found (asked of the server when not given).
  */
-export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles()): Promise<number> {
-  let version = current;
-  const [{ exists }] = await sql`select exists (select from pg_namespace where nspname = ${schema}) as exists`;
-  for (const upgrade of stateUpgrades(schema, current, files, Boolean(exists))) {
-    try {
-      await sql.unsafe(`begin;\n${upgrade.sql}\ncommit;`).simple();
-    } catch (err) {
-      // Not the owner of a state schema a DBA installed: only its owner can upgrade it.
-      if (current > 0 && errorCode(err) === '42501') throw upgradeRefused(schema, current, upgrade.version, err);
-      throw err;
-    }
-    version = upgrade.version;
+export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles(), schemaExists?: boolean): Promise<number> {
+  if (schemaExists === undefined) {
+    const [{ exists }] = await sql.unsafe(`select exists (select from pg_namespace where nspname = ${quoteLiteral(schema)}) as exists`).simple();
+    schemaExists = Boolean(exists);
   }
-  return version;
+  const upgrades = stateUpgrades(schema, current, files, schemaExists);
+  if (upgrades.length === 0) return current;
+  try {
+    await sql.unsafe(upgrades.map((u) => `begin;\n${u.sql}\ncommit;`).join('\n')).simple();
+  } catch (err) {
+    // Not the owner of a state schema a DBA installed: only its owner can upgrade it.
+    if (current > 0 && errorCode(err) === '42501') throw upgradeRefused(schema, current, upgrades[upgrades.length - 1].version, err);
+    throw err;
+  }
+  return upgrades[upgrades.length - 1].version;
 }
 
 function upgradeRefused(schema: string, from: number, to: number, err: unknown): SqlrevError {
