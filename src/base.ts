@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { unifiedDiff } from './unified.js';
 import { usageError, type Problem } from './errors.js';
 import { readRevisions, type FileEntry } from './files.js';
-import type { Project } from './project.js';
+import { assertFullyRead, type Project } from './project.js';
 import { firstDifferentLine } from './verify.js';
 
 const run = promisify(execFile);
@@ -70,6 +70,7 @@ export interface BaseChange {
 
 /** Revisions present at the base that were edited or deleted since. Pure. */
 export function compareWithBase(base: FileEntry[], project: Project): { changes: BaseChange[]; problems: Problem[] } {
+  assertFullyRead(project, 'verify --base');
   const then = readRevisions(base).revisions;
   const changes: BaseChange[] = [];
   const problems: Problem[] = [];

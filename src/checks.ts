@@ -7,7 +7,7 @@ import { EXIT, SqlrevError, usageError, verifyError, type Problem } from './erro
 import { Graph } from './graph.js';
 import { parseHeaders } from './headers.js';
 import { checkApplied } from './plan.js';
-import { loadProject, type Project } from './project.js';
+import { assertFullyRead, loadProject, type Project } from './project.js';
 import { isCopyFromStdin, splitSql } from './split.js';
 import { classifyStatement } from './classify.js';
 import type { AppliedRow, RevisionRecord, State } from './state.js';
@@ -44,6 +44,7 @@ export function checkState(graph: Graph, state: State): void {
 
 /** Checksums of applied revisions against their files: refuse on an edit unless --skip-verify. */
 export function checkDrift(project: Project, state: State, hooks: Hooks, skip: boolean): Drift {
+  assertFullyRead(project, 'checking applied revisions against their files');
   const drift = compareApplied(state.rows.values(), project.revisions);
   for (const id of drift.missing) hooks.warn?.(`revision ${id} is applied but its files are gone; its stored text is used`);
   if (drift.edited.length === 0) return drift;

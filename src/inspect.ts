@@ -5,7 +5,7 @@
 import { lockHolder, type LockHolder } from './db.js';
 import type { Problem } from './errors.js';
 import { checkApplied } from './plan.js';
-import { loadProject, type Project } from './project.js';
+import { assertFullyRead, loadProject, type Project } from './project.js';
 import type { AppliedRow } from './state.js';
 import { currentHeads } from './target.js';
 import { compareApplied, driftProblems, type Edit } from './verify.js';
@@ -109,6 +109,7 @@ export async function show(given: DbOptions & { revision: string; offline?: bool
 
 /** verify's database part: checksums of applied revisions, missing files, a closed applied set. */
 export async function verifyDatabase(given: DbOptions, project: Project): Promise<{ problems: Problem[]; applied: number; database: string; edits: Edit[] }> {
+  assertFullyRead(project, 'verify');
   const options = withDefaults(given);
   return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const graph = graphWithState(project, state.rows);

@@ -33,6 +33,15 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
   return options.outline ? { ...project, outline: true } : project;
 }
 
+/**
+ * Refuse an outline (loaded without its down files: readFolder) where the
+ * files are compared with stored or earlier ones: its empty down checksums
+ * would read as edits. The CLI never does this; a library caller could.
+ */
+export function assertFullyRead(project: Project, what: string): void {
+  if (project.outline) throw new Error(`${what} needs every file of ${project.dir} read, and this project was loaded as an outline (loadProject's outline option): load it without`);
+}
+
 function isDirectory(dir: string): boolean {
   try {
     return statSync(dir).isDirectory();

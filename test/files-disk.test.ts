@@ -8,6 +8,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { compareWithBase } from '../src/base.js';
+import { checkDrift } from '../src/checks.js';
+import { loadProject } from '../src/project.js';
 import { migrate } from './support/cli.js';
 import { tempProject } from './support/folder.js';
 
@@ -117,6 +120,25 @@ t('history reads only the up files: problems of down files are left to verify', 
     const r = await verify(p.cwd);
     const got = r.problems.map((x) => `${x.code} ${x.file}`).filter((x) => x.includes('.down.sql')).sort();
     assert.equal(got, ['empty-file migrations/0002_b.down.sql', 'invalid-utf8 migrations/0001_a.down.sql', 'unreadable-file migrations/0003_c.down.sql']);
+  } finally { p.cleanup(); }
+});
+
+t('an outline has the graph of a full read, and the checks that compare files refuse it', async () => {
+  const p = project({
+    '0001_a.up.sql': '-- parent: base\n-- message: first\nselect 1;\n', '0001_a.down.sql': 'select 1;\n',
+    '0002_b.up.sql': '-- parent: 0001\nselect 2;\n', '0002_b.down.sql': '-- irreversible: drops data\n',
+  });
+  try {
+    const full = await loadProject(p.dir);
+    const outline = await loadProject(p.dir, { outline: true });
+    assert.equal(outline.graph.order, full.graph.order);
+    assert.equal([...outline.revisions.values()].map((r) => [r.id, r.message, r.parents, r.up.checksum, r.down.path]),
+      [...full.revisions.values()].map((r) => [r.id, r.message, r.parents, r.up.checksum, r.down.path]));
+    assert.is(outline.revisions.get('0002')!.down.text, '', 'the down file was not read');
+    assert.is(full.revisions.get('0002')!.irreversible, 'drops data');
+    assert.throws(() => compareWithBase([], outline), /outline/);
+    assert.throws(() => checkDrift(outline, { version: 2, rows: new Map(), schemaExists: true }, {}, false), /outline/);
+    assert.not.throws(() => compareWithBase([], full));
   } finally { p.cleanup(); }
 });
 
