@@ -10,7 +10,7 @@ import { planDown, planUp, type Plan } from './plan.js';
 import type { Project } from './project.js';
 import { stateUpgrades, renderStatement, RESET_SESSION, type State } from './state.js';
 import { parseTarget } from './target.js';
-import { batchFrom, openTransaction, Pacer, startedRow, stepSql } from './messages.js';
+import { batchFrom, openTransaction, Pacer, startedRow, stepSql, type Batch } from './messages.js';
 import type { BatchFailure, Runner, SqlFailure, Step, StepOutcome } from './run.js';
 import { checkDrift, checkState, graphWithState, headerFacts, loadSound, precheck, recordOf } from './checks.js';
 import { interrupted, withDefaults, withLockedSession, withReadSession, type DbOptions, type Resolved, type Session } from './session.js';
@@ -135,20 +135,30 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
       reports[i] = report(steps[i], 'done', outcome.durationMs);
       hooks.stepDone?.(i + 1, steps.length, outcome);
     };
+    // The next message, laid out while the server runs the one before it.
+    let ahead: { from: number; batch: Batch | undefined } | undefined;
     try {
       if (options.singleTransaction) await session.conn.sql.unsafe('begin').simple();
       for (let i = 0; i < steps.length;) {
         current = i;
         if (options.signal?.aborted) throw interrupted(options.signal);
         const step = steps[i];
-        const batch = options.singleTransaction ? undefined : batchFrom(options.schema, steps, i, pacer.size);
+        // Laid out for the largest size the pacer could choose; when it chose less, again.
+        const batch = options.singleTransaction ? undefined
+          : ahead && ahead.from === i && (ahead.batch?.steps.length ?? 0) <= pacer.size ? ahead.batch
+          : batchFrom(options.schema, steps, i, pacer.size);
+        ahead = undefined;
         hooks.stepStart?.(i + 1, steps.length, step, batch?.steps.length ?? 1);
         if (batch && batch.steps.length > 1) hooks.debug?.(`one message for ${batch.steps.length} revisions: ${batch.steps[0].id} … ${batch.steps[batch.steps.length - 1].id}`);
         if (batch) {
           const started = performance.now();
           let outcomes: StepOutcome[];
           try {
-            outcomes = await runner.runBatch(batch);
+            const running = runner.runBatch(batch);
+            const next = i + batch.steps.length;
+            const preparing = next < steps.length ? layOutLater(options.schema, steps, next, pacer.ceiling(batch.steps.length)) : undefined;
+            outcomes = await running;
+            if (preparing) ahead = { from: next, batch: await preparing };
           } catch (err) {
             // The revisions before the failing one committed: report them so.
             for (const outcome of (err as Partial<BatchFailure>).completed ?? []) done(current++, outcome);
@@ -191,6 +201,23 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
 
   if (readOnly) return withReadSession(options, (session, state) => plan(session, state));
   return withLockedSession(options, plan);
+}
+
+/**
+ * batchFrom on a later turn of the event loop: after postgres.js has sent
+ * the message just handed to it (it sends a short one from a setImmediate),
+ * so that laying out the next message (about 1 ms for 64 revisions) happens
+ * while the server runs this one, not between the two. Undefined if it fails:
+ * the loop then lays it out again, and meets the error itself.
+ */
+function layOutLater(schema: string, steps: readonly Step[], from: number, max: number): Promise<Batch | undefined> {
+  return new Promise((resolve) => setImmediate(() => {
+    try {
+      resolve(batchFrom(schema, steps, from, max));
+    } catch {
+      resolve(undefined);
+    }
+  }));
 }
 
 /** The exact SQL a run would send, bookkeeping included, as a psql script. */

@@ -160,7 +160,12 @@ export class Pacer {
   /** A message of `count` revisions took `elapsedMs`. */
   done(count: number, elapsedMs: number): void {
     const fit = Math.floor((count * BATCH_TARGET_MS) / Math.max(elapsedMs, 0.001));
-    this.size = Math.max(1, Math.min(this.max, count * 2, fit));
+    this.size = Math.min(this.ceiling(count), Math.max(1, fit));
+  }
+
+  /** The most revisions the message after one of `count` may carry, however fast that one is. */
+  ceiling(count: number): number {
+    return Math.max(1, Math.min(this.max, count * 2));
   }
 }
 

@@ -84,6 +84,21 @@ t('the pacer starts at one revision, grows while messages are quick, and falls b
   assert.is(pacer.size, 1);
 });
 
+t('the ceiling the next message is laid out for ahead is never below what the pacer then chooses', () => {
+  for (const max of [1, 3, BATCH_MAX]) {
+    const pacer = new Pacer(max);
+    for (const count of [1, 2, 5, 17, BATCH_MAX]) {
+      for (const ms of [0, 0.5, 3, BATCH_TARGET_MS, BATCH_TARGET_MS * 7]) {
+        pacer.done(count, ms);
+        assert.ok(pacer.size <= pacer.ceiling(count), `max ${max}, ${count} revisions in ${ms} ms: size ${pacer.size}, ceiling ${pacer.ceiling(count)}`);
+        assert.ok(pacer.size >= 1 && pacer.size <= max);
+      }
+      pacer.done(count, 0);
+      assert.is(pacer.size, pacer.ceiling(count), 'a quick message reaches the ceiling');
+    }
+  }
+});
+
 /** A runner on a fresh database with sqlrev's state installed. */
 async function withRunner(fn: (runner: Runner, url: string) => Promise<void>): Promise<void> {
   await withDatabase((url) => withSql(url, async (sql) => {
