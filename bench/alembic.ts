@@ -7,7 +7,7 @@
  * ("20,000 revisions verified and listed at least 20x faster"); this gives
  * that Alembic figure for the machine the sqlrev figures come from.
  *
- *   npx tsc -p . && node dist/bench/alembic.js [--sizes 1000,10000,20000,100000]
+ *   npm run build && node dist/bench/alembic.js [--sizes 1000,10000,20000,100000]
  *     [--shapes linear,branchy] [--runs 3] [--out bench/out] [--json FILE]
  *     [--python /usr/bin/python3]   (a Python with the alembic package)
  *     [--bin bin/migrate.js] [--idle 0.5] [--idle-wait 60] [--skip-after 30]
@@ -399,7 +399,7 @@ function main(): void {
     process.exit(2);
   }
   const [alembic, pyVersion] = found.split('|');
-  if (!existsSync(opts.bin)) throw new Error(`no ${opts.bin}: build first (npx tsc -p .)`);
+  if (!existsSync(opts.bin)) throw new Error(`no ${opts.bin}: build first (npm run build)`);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'sqlrev-alembic-'));
   const log = (s: string) => process.stderr.write(s + '\n');
   const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');

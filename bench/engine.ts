@@ -490,7 +490,7 @@ function writeDocs(table: string, command: string): void {
 
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
-  if (!existsSync(path.join(repo, 'dist', 'src', 'cli.js'))) throw new Error('build first: npm run build (or npx tsc -p .)');
+  if (!existsSync(path.join(repo, 'dist', 'bundle', 'cli.js'))) throw new Error('build first: npm run build');
   const select1 = path.join(repo, 'dist', 'bench', 'lib', 'select1.js');
   const log = (line: string) => process.stderr.write(line + '\n');
   if (opts.fromJson) {

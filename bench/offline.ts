@@ -7,7 +7,7 @@
  * time (user + system, which shows through when other processes share the
  * machine) and the peak memory (max RSS), both from GNU time.
  *
- *   npx tsc -p . && node dist/bench/offline.js [--sizes 1000,10000,20000,100000]
+ *   npm run build && node dist/bench/offline.js [--sizes 1000,10000,20000,100000]
  *     [--shapes linear,branchy] [--runs 5] [--out bench/out] [--json FILE]
  *     [--bin path/to/migrate.js]   (another build, e.g. a copy of an older one)
  *     [--idle 0.5]   (before each command, wait up to 60 s for this share of idle CPUs; 0: don't)
@@ -182,7 +182,7 @@ function main(): void {
     return;
   }
   const opts = parseArgs(argv);
-  if (!existsSync(opts.bin)) throw new Error(`no ${opts.bin}: build first (npx tsc -p .)`);
+  if (!existsSync(opts.bin)) throw new Error(`no ${opts.bin}: build first (npm run build)`);
   const env = offlineEnv();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'sqlrev-bench-'));
   const log = (s: string) => process.stderr.write(s + '\n');

@@ -9,7 +9,7 @@
  * revision grows no faster than that baseline's (which grows too, as the
  * tables outgrow the CPU caches).
  *
- *   npx tsc -p . && node dist/bench/phases.js [--sizes 1000,10000,100000] [--shapes linear,branchy] [--runs 5]
+ *   npm run build && node dist/bench/phases.js [--sizes 1000,10000,100000] [--shapes linear,branchy] [--runs 5]
  *     [--graph-sizes 10000,100000,1000000]
  */
 import path from 'node:path';

@@ -268,11 +268,13 @@ export function describeHolder(h: LockHolder): string {
 }
 
 /**
- * Take the session advisory lock of `schema`, waiting up to `timeoutSeconds`.
- * `onWait` hears who holds it before the wait starts.
+ * Take the session advisory lock of `schema`, waiting up to `timeoutSeconds`;
+ * resolves to whether it had to wait. `onWait` hears who holds it before the
+ * wait starts; `beforeWait` runs right before the waiting query is sent and
+ * may throw to give up (a Ctrl-C that came while no query was running, which
+ * a cancel request cannot reach).
  */
-/** Take sqlrev's lock on `schema`, waiting up to `timeoutSeconds`; resolves to whether it had to wait. */
-export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, track: <T>(q: T) => T = (q) => q): Promise<boolean> {
+export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: number, onWait: (holder: LockHolder | undefined) => void, beforeWait?: () => void): Promise<boolean> {
   const key = lockKey(schema);
   // Integers written into the text: a query with parameters costs postgres.js a second round trip.
   const [first] = await sql.unsafe(`select pg_try_advisory_lock(${LOCK_CLASS}, ${key}) as ok`).simple();
@@ -282,7 +284,8 @@ export async function acquireLock(sql: Sql, schema: string, timeoutSeconds: numb
   try {
     // The wait happens in the server, so Ctrl-C (a cancel request) interrupts it.
     await sql.unsafe(`set lock_timeout = ${ms}`).simple();
-    await track(sql`select pg_advisory_lock(${LOCK_CLASS}, ${key})`);
+    beforeWait?.();
+    await sql.unsafe(`select pg_advisory_lock(${LOCK_CLASS}, ${key})`).simple();
     return true;
   } catch (err) {
     if (errorCode(err) === '55P03') {

@@ -158,7 +158,8 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
             const next = i + batch.steps.length;
             const preparing = next < steps.length ? layOutLater(options.schema, steps, next, pacer.ceiling(batch.steps.length)) : undefined;
             outcomes = await running;
-            if (preparing) ahead = { from: next, batch: await preparing };
+            const laid = await preparing;
+            if (laid) ahead = { from: next, batch: laid.batch };
           } catch (err) {
             // The revisions before the failing one committed: report them so.
             for (const outcome of (err as Partial<BatchFailure>).completed ?? []) done(current++, outcome);
@@ -207,13 +208,13 @@ async function migrate(direction: 'up' | 'down', options: Resolved<RunOptions>):
  * batchFrom on a later turn of the event loop: after postgres.js has sent
  * the message just handed to it (it sends a short one from a setImmediate),
  * so that laying out the next message (about 1 ms for 64 revisions) happens
- * while the server runs this one, not between the two. Undefined if it fails:
- * the loop then lays it out again, and meets the error itself.
+ * while the server runs this one, not between the two. Undefined if it
+ * throws: the loop then lays it out again, and meets the error itself.
  */
-function layOutLater(schema: string, steps: readonly Step[], from: number, max: number): Promise<Batch | undefined> {
+function layOutLater(schema: string, steps: readonly Step[], from: number, max: number): Promise<{ batch: Batch | undefined } | undefined> {
   return new Promise((resolve) => setImmediate(() => {
     try {
-      resolve(batchFrom(schema, steps, from, max));
+      resolve({ batch: batchFrom(schema, steps, from, max) });
     } catch {
       resolve(undefined);
     }

@@ -14,7 +14,7 @@ export interface Project {
   graph: Graph;
   /** Empty when the folder is sound. */
   problems: Problem[];
-  /** Loaded with `outline` (readFolder): the down files were not read. */
+  /** Made from an outline (readFolder's `outline`): the down files were not read. */
   outline?: boolean;
 }
 
@@ -29,8 +29,7 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  const project = projectFromEntries(dir, await readFolder(dir, { outline: options.outline }));
-  return options.outline ? { ...project, outline: true } : project;
+  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline }));
 }
 
 /**
@@ -39,7 +38,10 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
  * would read as edits. The CLI never does this; a library caller could.
  */
 export function assertFullyRead(project: Project, what: string): void {
-  if (project.outline) throw new Error(`${what} needs every file of ${project.dir} read, and this project was loaded as an outline (loadProject's outline option): load it without`);
+  if (!project.outline) return;
+  throw usageError('outline-project', `${what} needs every file of ${project.dir} read, and this project was loaded as an outline (its down files were not read)`, {
+    hint: 'load the project without the outline option',
+  });
 }
 
 function isDirectory(dir: string): boolean {
@@ -67,7 +69,9 @@ export function projectFromEntries(dir: string, entries: readonly FileEntry[]): 
     problems.push(p);
   }
   problems.sort(byLocation);
-  return { dir, revisions: byId, graph: built.graph, problems };
+  const project: Project = { dir, revisions: byId, graph: built.graph, problems };
+  if (entries.some((e) => e.unread)) project.outline = true;
+  return project;
 }
 
 function byLocation(a: Problem, b: Problem): number {

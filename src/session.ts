@@ -7,7 +7,7 @@
 import { checkSchemaName } from './config.js';
 import { connect, errorCode, stateError, acquireLock, releaseLock, describeHolder, type Connection, type Notice } from './db.js';
 import { EXIT, SqlrevError } from './errors.js';
-import { ensureState, readState, LATEST_STATE_VERSION, type State } from './state.js';
+import { ensureState, probeState, readState, LATEST_STATE_VERSION, type State } from './state.js';
 import { Runner, type Step, type StepOutcome } from './run.js';
 import type { Revision } from './types.js';
 
@@ -126,14 +126,19 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
   let locked = false;
   try {
     let waited: boolean;
-    // The state is read right behind the first try for the lock, in the same
-    // round trip: the server runs the two in order, so when that try takes
-    // the lock, the state was read under it. After a wait it is read again.
+    // The state's first query (which tables exist) goes right behind the
+    // first try for the lock, in the same round trip; the rest of the state is
+    // asked for only once the lock is held. When the try took the lock, the
+    // probe ran under it; after a wait it is sent again. Only the probe goes
+    // early: it waits for no lock, so it cannot hold up the lock wait, its
+    // message, or a Ctrl-C that must cancel that wait.
     const locking = acquireLock(session.conn.sql, options.schema, options.lockTimeout ?? 300, (h) => {
       hooks.info?.(`waiting for the lock on schema "${options.schema}": ${h ? `held by ${describeHolder(h)}` : 'held by another session'}`);
+    }, () => {
+      if (options.signal?.aborted) throw interrupted(options.signal);
     });
-    const early = readState(session.conn.sql, options.schema, options.files);
-    early.catch(() => undefined); // awaited only when the first try took the lock
+    const probe = probeState(session.conn.sql, options.schema);
+    probe.catch(() => undefined); // used only when the first try took the lock
     try {
       waited = await locking;
     } catch (err) {
@@ -143,7 +148,7 @@ export async function withLockedSession<T>(options: Resolved<DbOptions>, fn: (s:
     locked = true;
     hooks.debug?.(`took the advisory lock of state schema "${options.schema}"`);
     if (options.signal?.aborted) throw interrupted(options.signal);
-    let state = waited ? await readState(session.conn.sql, options.schema, options.files) : await early;
+    let state = await readState(session.conn.sql, options.schema, options.files, waited ? undefined : probe);
     if (state.version < LATEST_STATE_VERSION()) {
       await ensureState(session.conn.sql, options.schema, state.version, undefined, state.schemaExists);
       hooks.debug?.(`${state.version === 0 ? 'created' : 'upgraded'} state schema "${options.schema}" (version ${LATEST_STATE_VERSION()})`);

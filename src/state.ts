@@ -80,6 +80,25 @@ export function stateSql(text: string, schema: string): string {
 
 const q = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`;
 
+/** Which parts of the state schema exist. */
+export interface StateProbe {
+  schema: boolean;
+  meta: boolean;
+  revisions: boolean;
+}
+
+/**
+ * readState's first query, sent when called: which parts of the state
+ * schema exist. It looks names up in the catalogs and waits for no lock on
+ * the state tables, so it can go to the server before sqlrev's lock is
+ * taken (session.ts sends it right behind the first try for the lock).
+ */
+export function probeState(sql: Sql, schema: string): Promise<StateProbe> {
+  return sql.unsafe(`select to_regclass(${quoteLiteral(q(schema, 'meta'))}) is not null as meta, to_regclass(${quoteLiteral(q(schema, 'revisions'))}) is not null as revisions,
+    exists (select from pg_namespace where nspname = ${quoteLiteral(schema)}) as schema`).simple()
+    .then(([row]) => ({ schema: Boolean(row.schema), meta: Boolean(row.meta), revisions: Boolean(row.revisions) }));
+}
+
 /**
  * Read the installed version and the applied revisions; a missing schema
  * reads as nothing applied. Given the folder's revisions (`files`), the two
@@ -92,12 +111,12 @@ const q = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent
  * decoding and converting 13,000 fields cost the client more than the rest of
  * reading the state (docs/decisions.md). Statements are sent as simple
  * queries with literals: an unprepared query with parameters costs postgres.js
- * a second round trip.
+ * a second round trip. `probed`: probeState's answer, when it was sent
+ * earlier.
  */
-export async function readState(sql: Sql, schema: string, files?: ReadonlyMap<string, Revision>): Promise<State> {
-  const [exists] = await sql.unsafe(`select to_regclass(${quoteLiteral(q(schema, 'meta'))}) is not null as meta, to_regclass(${quoteLiteral(q(schema, 'revisions'))}) is not null as revisions,
-    exists (select from pg_namespace where nspname = ${quoteLiteral(schema)}) as schema`).simple();
-  if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map(), schemaExists: Boolean(exists.schema) };
+export async function readState(sql: Sql, schema: string, files?: ReadonlyMap<string, Revision>, probed?: Promise<StateProbe>): Promise<State> {
+  const exists = await (probed ?? probeState(sql, schema));
+  if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map(), schemaExists: exists.schema };
   // Both sent at once (one round trip); the version is checked before the rows are used.
   const reading = sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple().execute();
   const listing = sql.unsafe(`
@@ -170,14 +189,24 @@ export async function ensureState(sql: Sql, schema: string, current: number, fil
   }
   const upgrades = stateUpgrades(schema, current, files, schemaExists);
   if (upgrades.length === 0) return current;
+  const latest = upgrades[upgrades.length - 1].version;
   try {
     await sql.unsafe(upgrades.map((u) => `begin;\n${u.sql}\ncommit;`).join('\n')).simple();
   } catch (err) {
+    // The failing file's transaction is left open, aborted (the server skipped
+    // the rest of the message, its COMMIT too): end it, and see which files
+    // committed before it.
+    await sql.unsafe('rollback').simple().catch(() => undefined);
     // Not the owner of a state schema a DBA installed: only its owner can upgrade it.
-    if (current > 0 && errorCode(err) === '42501') throw upgradeRefused(schema, current, upgrades[upgrades.length - 1].version, err);
+    if (current > 0 && errorCode(err) === '42501') throw upgradeRefused(schema, await installedVersion(sql, schema).catch(() => current), latest, err);
     throw err;
   }
-  return upgrades[upgrades.length - 1].version;
+  return latest;
+}
+
+async function installedVersion(sql: Sql, schema: string): Promise<number> {
+  const [row] = await sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple();
+  return Number(row?.value ?? 0);
 }
 
 function upgradeRefused(schema: string, from: number, to: number, err: unknown): SqlrevError {

@@ -228,6 +228,36 @@ lock('Ctrl-C while waiting for the lock exits 130 at once and leaves nothing beh
   });
 });
 
+lock('Ctrl-C while waiting for the lock exits 130 at once even when the holder has the state tables locked too', async () => {
+  const p = tempProject(chain(2));
+  await withDatabase(async (url) => {
+    const first = await runMigrate(up(url), { cwd: p.cwd }, 30_000);
+    assert.is(first.code, 0, first.stderr);
+    // As a runner upgrading the state schema does: the lock, then the tables.
+    const holder = session(url, 'sqlrev-test-holder');
+    let m: Migrator | undefined;
+    try {
+      await holder.unsafe('begin');
+      await holder`select pg_advisory_lock(${LOCK_CLASS}, ${lockKey(SCHEMA)})`;
+      await holder.unsafe(`lock table ${SCHEMA}.revisions, ${SCHEMA}.meta in access exclusive mode`);
+      m = startMigrate(up(url, '--lock-timeout', '60'), { cwd: p.cwd });
+      const migrator = m;
+      await until('the migrator waiting for sqlrev\'s lock', async () => (await lockWaiters(url)).length === 1 || undefined, { alive: [migrator] });
+      assert.match(m.stderr(), 'waiting for the lock', 'the wait is reported while it lasts');
+      m.signal('SIGINT');
+      const r = await m.result(10_000);
+      assert.is(r.code, 130, r.stderr);
+      await holder.unsafe('rollback');
+      assert.equal(await appliedIds(url), ids(2));
+      await backendsGone(url);
+    } finally {
+      await m?.stop();
+      await holder.end({ timeout: 1 });
+      p.cleanup();
+    }
+  });
+});
+
 lock.run();
 
 // ---------------------------------------------------------------- signals

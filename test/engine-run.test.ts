@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { migrate } from './support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, cleanEnv, migrate } from './support/cli.js';
 import { tempProject } from './support/folder.js';
 import { adminUrl, createDatabase, query } from './support/pg.js';
 import { appliedIds, exits, tables } from './support/db-assert.js';
@@ -163,6 +164,17 @@ t('a merged history: id+N crosses the merge applying both parents; walks at fork
 });
 
 // ---------------------------------------------------------------- failures
+
+t('a log reader that goes away does not stop up: every revision is applied and the exit code is up\'s', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 1; i <= 40; i++) Object.assign(files, rev(String(i).padStart(4, '0'), i === 1 ? 'base' : String(i - 1).padStart(4, '0')));
+  await scene(files, async (s) => {
+    // `true` reads nothing and exits at once: every write to stderr after that fails with EPIPE.
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" up --verbose 2>&1 >/dev/null | true`], { cwd: s.cwd, encoding: 'utf8', env: cleanEnv({ DATABASE_URL: s.url }) });
+    assert.is(r.status, 0, r.stderr);
+    await expectApplied(s.url, Object.keys(files).filter((f) => f.endsWith('.up.sql')).map((f) => f.slice(0, 4)), 'after up');
+  });
+});
 
 t('a failure in the 3rd of 3 revisions keeps the first two, rolls the third back and points at file:line', async () => {
   const third = ['-- parent: 0002', '-- message: third', '', 'create table t_0003 (id int);', 'insert into t_0003 values (1);', 'select id,', '       nope', '  from t_0003;', ''].join('\n');

@@ -10,7 +10,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareWithBase } from '../src/base.js';
 import { checkDrift } from '../src/checks.js';
-import { loadProject } from '../src/project.js';
+import { readFolder } from '../src/files.js';
+import { loadProject, projectFromEntries } from '../src/project.js';
 import { migrate } from './support/cli.js';
 import { tempProject } from './support/folder.js';
 
@@ -139,6 +140,11 @@ t('an outline has the graph of a full read, and the checks that compare files re
     assert.throws(() => compareWithBase([], outline), /outline/);
     assert.throws(() => checkDrift(outline, { version: 2, rows: new Map(), schemaExists: true }, {}, false), /outline/);
     assert.not.throws(() => compareWithBase([], full));
+    // Made from readFolder's entries directly (both are exported), it is an outline all the same.
+    const fromEntries = projectFromEntries(p.dir, await readFolder(p.dir, { outline: true }));
+    assert.is(fromEntries.outline, true);
+    assert.throws(() => compareWithBase([], fromEntries), /outline/);
+    assert.is(projectFromEntries(p.dir, await readFolder(p.dir)).outline, undefined);
   } finally { p.cleanup(); }
 });
 

@@ -45,6 +45,20 @@ state('a later state version upgrades in place without losing rows', async () =>
   }));
 });
 
+state('the state files go in one message, each its own transaction: a failing file leaves those before it committed and the session usable', async () => {
+  await withDatabase(async (url) => withSql(url, async (sql) => {
+    const v1 = stateFiles().filter(([v]) => v === 1);
+    const files: [number, string][] = [...v1, [2, 'update :"schema".meta set value = \'2\' where key = \'state_version\';\nselect 1 / 0;'], [3, 'create table :"schema".never (x int);']];
+    const failed = await ensureState(sql, 'sqlrev', 0, files).then(() => '', (err: Error) => err.message);
+    assert.match(failed, 'division by zero');
+    const [meta] = await query(url, "select value from sqlrev.meta where key = 'state_version'");
+    assert.is(meta.value, '1', 'version 1 committed; version 2 rolled back');
+    assert.equal(await query(url, "select 1 from pg_tables where schemaname = 'sqlrev' and tablename = 'never'"), [], 'version 3 never ran');
+    assert.equal([...await sql.unsafe('select 42 as answer').simple()].map((r) => r.answer), [42], 'not left in an aborted transaction');
+    assert.is((await readState(sql, 'sqlrev')).version, 1);
+  }));
+});
+
 state('state version 1 upgrades to 2 in place: rows kept, and the log accepts \'started\'', async () => {
   await withDatabase(async (url) => withSql(url, async (sql) => {
     await ensureState(sql, 'sqlrev', 0, stateFiles().filter(([v]) => v === 1));
