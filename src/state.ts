@@ -118,14 +118,13 @@ export async function readState(sql: Sql, schema: string, files?: ReadonlyMap<st
   const exists = await (probed ?? probeState(sql, schema));
   if (!exists.meta || !exists.revisions) return { version: 0, rows: new Map(), schemaExists: exists.schema };
   // Both sent at once (one round trip); the version is checked before the rows are used.
-  const reading = sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple().execute();
+  const reading = installedVersion(sql, schema);
   const listing = sql.unsafe(`
     select coalesce(json_agg(json_build_array(id, parents, message, up_checksum, down_checksum, up_path, down_path,
              applied_at, applied_by, applied_how, (extract(epoch from duration) * 1000)::float8) order by applied_at, id), '[]')::text as rows
       from ${q(schema, 'revisions')}`).simple().execute();
   listing.catch(() => undefined); // awaited after the version check
-  const [meta] = await reading;
-  const version = Number(meta?.value ?? 0);
+  const version = await reading;
   if (version > LATEST_STATE_VERSION()) {
     throw usageError('state-too-new', `the state schema "${schema}" is version ${version}, written by a newer sqlrev; this sqlrev (${VERSION}) knows up to version ${LATEST_STATE_VERSION()}`, {
       hint: 'upgrade sqlrev before running it against this database',
@@ -183,11 +182,7 @@ const CREATE_SCHEMA = /^create schema if not exists :"schema";$/m;
  * what readState found (asked of the server when not given).
  */
 export async function ensureState(sql: Sql, schema: string, current: number, files: [number, string][] = stateFiles(), schemaExists?: boolean): Promise<number> {
-  if (schemaExists === undefined) {
-    const [{ exists }] = await sql.unsafe(`select exists (select from pg_namespace where nspname = ${quoteLiteral(schema)}) as exists`).simple();
-    schemaExists = Boolean(exists);
-  }
-  const upgrades = stateUpgrades(schema, current, files, schemaExists);
+  const upgrades = stateUpgrades(schema, current, files, schemaExists ?? (await probeState(sql, schema)).schema);
   if (upgrades.length === 0) return current;
   const latest = upgrades[upgrades.length - 1].version;
   try {
@@ -204,6 +199,7 @@ export async function ensureState(sql: Sql, schema: string, current: number, fil
   return latest;
 }
 
+/** The state schema's version in its meta table (sent when called). */
 async function installedVersion(sql: Sql, schema: string): Promise<number> {
   const [row] = await sql.unsafe(`select value from ${q(schema, 'meta')} where key = 'state_version'`).simple();
   return Number(row?.value ?? 0);
