@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 const at = (rel) => fileURLToPath(new URL(rel, import.meta.url));
 rmSync(at('../dist/bundle'), { recursive: true, force: true });
 await build({
-  entryPoints: [at('../dist/src/cli.js')],
+  // read-worker.js: the worker thread of src/read.ts, found beside the chunk that starts it.
+  entryPoints: [at('../dist/src/cli.js'), at('../dist/src/read-worker.js')],
   outdir: at('../dist/bundle'),
   bundle: true,
   splitting: true,

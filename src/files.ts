@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
 import { parseHeaders, type ParsedHeaders } from './headers.js';
-import { SlabReader } from './read.js';
+import { readFiles } from './read.js';
 import { lineColumnAt } from './position.js';
 import type { Revision, RevisionFile } from './types.js';
 
@@ -359,7 +359,8 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
  * revisions have an empty down text and checksum, and their problems are
  * not found: an outline is for listing, never for running or verifying.
  *
- * One file at a time, synchronously (SlabReader, src/read.ts). Measured on
+ * Read synchronously, on this thread and for long lists one worker thread
+ * too (readFiles, src/read.ts). Measured on
  * 200,000 small files (bench/, docs/benchmarks.md): a readFileSync loop
  * takes 1.4–2.5 s; fs/promises readFile, 32 at a time, 14–17 s; all at once
  * fails with EMFILE (too many open files) past the descriptor limit, which
@@ -370,23 +371,31 @@ export async function readFolder(dir: string, { outline = false }: { outline?: b
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
   const prefix = path.join(dir, 'x').slice(0, -1);
-  const reader = new SlabReader();
   let root: string | undefined;
-  return listSqlFiles(dir).map(({ rel, link }): FileEntry => {
+  const entries: FileEntry[] = [];
+  const toRead: FileEntry[] = [];
+  for (const { rel, link } of listSqlFiles(dir)) {
     const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
-    if (link === 'folder') return { path: shown, linkedFolder: true };
-    if (outline && rel.endsWith('.down.sql')) return { path: shown, unread: true };
-    if (link === 'file') {
-      root ??= realpathSync(dir);
-      const outside = escapes(shown, root);
-      if (outside !== undefined) return { path: shown, outside };
+    const entry: FileEntry = { path: shown };
+    if (link === 'folder') entry.linkedFolder = true;
+    else if (outline && rel.endsWith('.down.sql')) entry.unread = true;
+    else {
+      if (link === 'file') {
+        root ??= realpathSync(dir);
+        const outside = escapes(shown, root);
+        if (outside !== undefined) entry.outside = outside;
+      }
+      if (entry.outside === undefined) toRead.push(entry);
     }
-    try {
-      return { path: shown, bytes: reader.read(shown) };
-    } catch (err) {
-      return { path: shown, readError: (err as Error).message };
-    }
+    entries.push(entry);
+  }
+  const read = await readFiles(toRead.map((e) => e.path));
+  toRead.forEach((entry, i) => {
+    const got = read[i];
+    if (typeof got === 'string') entry.readError = got;
+    else entry.bytes = got;
   });
+  return entries;
 }
 
 /** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */

@@ -1,15 +1,17 @@
 /**
  * The folder reader's disk access (src/read.ts): slabs that grow for files
- * larger than them, pipes read past short reads, and readFolder reading
- * exactly what readFileSync does, errors included.
+ * larger than them, pipes read past short reads, readFolder reading exactly
+ * what readFileSync does, errors included, and the same result when a
+ * worker thread shares the reading, fails to start or dies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFolder } from '../src/files.js';
-import { SlabReader } from '../src/read.js';
+import { CHUNK, readFiles, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -80,6 +82,121 @@ t('readFolder gives what readFileSync reads, file by file', async () => {
     }
     assert.ok(got.find((e) => e.path.endsWith('gone.down.sql'))!.readError);
     assert.is(got.find((e) => e.path.endsWith('0003_big.up.sql'))!.bytes!.length, Buffer.byteLength(files['0003_big.up.sql'] as string));
+  } finally {
+    p.cleanup();
+  }
+});
+
+/**
+ * A list of CHUNK × 6 paths: real files of different sizes, missing files,
+ * and two named pipes at the start of the first two chunks (`first`,
+ * `second`), which the caller feeds. What readFileSync says of each path
+ * is the expected result (a pipe's: `pipeText`).
+ */
+function mixedList(dir: string): { files: string[]; first: string; second: string } {
+  const kinds = [0, 1, 100, 5000, 70_000];
+  const real = kinds.map((n, i) => {
+    const file = path.join(dir, `r${i}.sql`);
+    writeFileSync(file, bytes(n, i));
+    return file;
+  });
+  const files: string[] = [];
+  for (let i = 0; i < CHUNK * 6; i++) files.push(i % 7 === 3 ? path.join(dir, `missing${i}.sql`) : real[i % real.length]);
+  const first = path.join(dir, 'first.sql');
+  const second = path.join(dir, 'second.sql');
+  for (const fifo of [first, second]) if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
+  files[0] = first;
+  files[CHUNK] = second;
+  return { files, first, second };
+}
+
+function assertSameAsReadFileSync(got: ReadOutcome[], files: readonly string[], pipes: Record<string, string>): void {
+  assert.is(got.length, files.length);
+  got.forEach((g, i) => {
+    const file = files[i];
+    if (file in pipes) return assert.is(Buffer.from(g as Uint8Array).toString(), pipes[file], file);
+    let expected: Buffer;
+    try {
+      expected = readFileSync(file);
+    } catch (err) {
+      return assert.is(g, (err as Error).message, file);
+    }
+    assert.ok(typeof g !== 'string' && Buffer.from(g).equals(expected), `${file} (entry ${i})`);
+  });
+}
+
+/** Run `script` in sh with the arguments, for feeding pipes; killed by the returned function. */
+function feeder(script: string, ...args: string[]): () => void {
+  const child = spawn('sh', ['-c', script, ...args], { stdio: 'ignore' });
+  return () => child.kill('SIGKILL');
+}
+
+t('with the worker thread, both threads read chunks, and the result is what one thread reads', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
+  const p = tempProject();
+  try {
+    const { files, first, second } = mixedList(p.dir);
+    // Whichever thread takes the first chunk waits at its pipe until the
+    // other thread has opened the second chunk's pipe: both must read. (If
+    // the worker never reads, the feeder gives up after 30 s and the count
+    // below fails instead of the test hanging.)
+    const stop = feeder('timeout 30 sh -c \'printf x > "$0"\' "$1"; printf y > "$0"; printf x > "$1"', first, second);
+    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    try {
+      const got = await readFiles(files, { parallelMin: 1, stats });
+      assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
+    } finally {
+      stop();
+    }
+    assert.ok(stats.workerChunks >= 1, `the worker delivered ${stats.workerChunks} chunks`);
+    assert.is(stats.recovered, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('a worker that cannot start leaves all the reading to this thread', async () => {
+  const p = tempProject();
+  try {
+    const files = Array.from({ length: 3 * CHUNK + 5 }, (_, i) => path.join(p.dir, `f${i}.sql`));
+    files.forEach((f, i) => i % 2 && writeFileSync(f, `select ${i};`));
+    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    const got = await readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(path.join(p.dir, 'no-such-worker.js')) });
+    assertSameAsReadFileSync(got, files, {});
+    assert.is(stats.workerChunks, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('a chunk claimed by a worker that dies is read by this thread', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) return;
+  const p = tempProject();
+  try {
+    const { files, first, second } = mixedList(p.dir);
+    const marker = path.join(p.dir, 'claimed');
+    // Claims one chunk, says so, dies without delivering it.
+    const dying = path.join(p.dir, 'dying-worker.mjs');
+    writeFileSync(dying, [
+      "import { writeFileSync } from 'node:fs';",
+      "import { workerData } from 'node:worker_threads';",
+      'Atomics.add(workerData.next, 0, 1);',
+      `writeFileSync(${JSON.stringify(marker)}, '');`,
+      "throw new Error('dies with its chunk');",
+    ].join('\n'));
+    // The first pipe is fed only once the worker has claimed its chunk, so
+    // this thread cannot have read everything before; the second whenever it is opened.
+    const stop = feeder('while [ ! -e "$2" ]; do sleep 0.01; done; printf y > "$0"; printf x > "$1"', first, second, marker);
+    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    try {
+      const got = await readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(dying) });
+      assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
+    } finally {
+      stop();
+    }
+    assert.ok(existsSync(marker));
+    assert.is(stats.workerChunks, 0);
+    assert.is(stats.recovered, 1);
   } finally {
     p.cleanup();
   }
