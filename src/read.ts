@@ -8,6 +8,7 @@
  * in parallel.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 const SLAB = 1 << 20;
@@ -103,7 +104,7 @@ export interface ChunkMessage {
 
 /**
  * Every file's bytes or error, in order. Lists of `PARALLEL_MIN` files or
- * more are read by this thread and one worker thread at once, each taking
+ * more, given two CPUs or more, are read by this thread and one worker thread at once, each taking
  * the next `CHUNK` files from a shared counter, so a worker that starts late
  * or slowly only takes less. Whatever the worker claimed and did not deliver
  * (it failed to start, or died) is read here; the result does not depend on
@@ -111,7 +112,8 @@ export interface ChunkMessage {
  */
 export async function readFiles(
   files: readonly string[],
-  { workerUrl = new URL('./read-worker.js', import.meta.url), parallelMin = PARALLEL_MIN, stats }: { workerUrl?: URL; parallelMin?: number; stats?: ReadStats } = {},
+  // With one CPU to run on, a second thread would only add its start-up.
+  { workerUrl = new URL('./read-worker.js', import.meta.url), parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity, stats }: { workerUrl?: URL; parallelMin?: number; stats?: ReadStats } = {},
 ): Promise<ReadOutcome[]> {
   const out: ReadOutcome[] = new Array(files.length);
   const chunks = Math.ceil(files.length / CHUNK);
