@@ -11,6 +11,7 @@ import { VERSION } from './version.js';
 import { describeTarget, redactUrl, scrub } from './redact.js';
 import { quoteIdent } from './quote.js';
 import { connectTimeout, hostsOf, tlsSettings, type TlsSettings } from './libpq.js';
+import { passwordFromFile, passwordGiven } from './pgpass.js';
 
 export { describeTarget, redactUrl, scrub };
 
@@ -69,8 +70,9 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const heard: ConnectOptions = { ...options, onNotice: (n) => { if (!muted) options.onNotice?.(n); } };
   // A URL that cannot be read or a bad sslmode is a configuration error (2), found before any retry.
   const tls = tlsSettings(options.url, process.env);
+  const pgpass: PgpassNote = {};
   for (let attempt = 1; ; attempt++) {
-    const sql = open(heard, tls);
+    const sql = open(heard, tls, pgpass);
     try {
       const [info] = await giveUpAfter(
         sql`select current_setting('server_version_num')::int as version, current_user as user, current_database() as database, pg_backend_pid() as pid`,
@@ -84,7 +86,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         database: String(info.database),
         cancelRunning: async () => {
           // Through the database the URL names, not a scratch database that may be being dropped.
-          const other = open({ ...options, database: undefined, onNotice: undefined }, tls);
+          const other = open({ ...options, database: undefined, onNotice: undefined }, tls, {});
           try {
             await other`select pg_cancel_backend(${pid})`;
           } finally {
@@ -110,7 +112,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
         continue;
       }
-      throw connectError(err, where, options);
+      throw connectError(err, where, options, pgpass.note);
     }
   }
 }
@@ -132,7 +134,12 @@ async function giveUpAfter<T>(query: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-function open(options: ConnectOptions, tls: TlsSettings): Sql {
+/** Where the password file's password came from, or why it gave none, once the server asked for one. */
+interface PgpassNote {
+  note?: string;
+}
+
+function open(options: ConnectOptions, tls: TlsSettings, pgpass: PgpassNote): Sql {
   let sql: Sql | undefined;
   const config = {
     ssl: tls.ssl,
@@ -156,6 +163,14 @@ function open(options: ConnectOptions, tls: TlsSettings): Sql {
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),
+    // libpq's password file, read only when the server asks for a password that was not given.
+    ...(passwordGiven(options.url, process.env) ? {} : {
+      pass: () => {
+        const answer = passwordFromFile((sql as unknown as { options: Parameters<typeof passwordFromFile>[0] }).options, process.env);
+        pgpass.note = answer.note;
+        return answer.password;
+      },
+    }),
   } as const;
   try {
     sql = (tls.url ? postgres(tls.url, config) : postgres(config)) as unknown as Sql;
@@ -174,11 +189,11 @@ export function errorCode(err: unknown): string | undefined {
   return typeof e?.code === 'string' ? e.code : undefined;
 }
 
-function connectError(err: unknown, where: string, options: ConnectOptions): SqlrevError {
+function connectError(err: unknown, where: string, options: ConnectOptions, pgpassNote?: string): SqlrevError {
   const code = errorCode(err);
   const raw = scrub(err instanceof Error ? err.message : String(err), options.url);
   const hints: Record<string, string> = {
-    '28P01': 'check the user name and password (the password itself is never printed)',
+    '28P01': `check the user name and password (the password itself is never printed)${pgpassNote ? `; ${pgpassNote}` : ''}`,
     '28000': 'the server refused this user: check pg_hba.conf and the user name',
     '3D000': 'create the database first (createdb), or fix the database name in the URL',
     ECONNREFUSED: 'is the server running and listening there? In a container start-up, add --wait 60',

@@ -5,7 +5,7 @@
  * self-signed certificate made with openssl for the name `localhost` only.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,47 @@ test('a password from --db, DATABASE_URL, PGPASSWORD or PG* variables is never p
     }
     assert.equal(await query(admin, 'select distinct applied_by from sqlrev.revisions'), [{ applied_by: 'postgres' }]);
     assert.equal(await query(admin, 'select distinct db_user from sqlrev.log'), [{ db_user: 'postgres' }]);
+  });
+});
+
+test('the password file (PGPASSFILE, ~/.pgpass) gives the password when none is given, as in libpq, and is named when it is refused', async () => {
+  await withDedicated(async (db, cwd) => {
+    const file = path.join(cwd, 'pgpass');
+    const write = (text: string, mode: number) => {
+      writeFileSync(file, text);
+      chmodSync(file, mode);
+    };
+    const run = async (what: string, env: Record<string, string>, code: number) => {
+      const r = await migrate(['status', '--json'], { cwd, env: { DATABASE_URL: url(db), PGPASSFILE: file, ...env } });
+      exits(r, code, what);
+      noSecret(r, what);
+      return JSON.parse(r.stdout);
+    };
+    // A wildcard line after a line for another port: the first matching line wins.
+    write(`# sqlrev test\n127.0.0.1:1:${db}:postgres:${WRONG}\n127.0.0.1:*:*:postgres:${PASSWORD}\n`, 0o600);
+    assert.is((await run('password from the file', {}, 0)).ok, true);
+    // Through the PG* variables too, and as HOME's .pgpass when PGPASSFILE is not set.
+    const pgVars = { DATABASE_URL: '', PGHOST: '127.0.0.1', PGPORT: String(server!.port), PGUSER: 'postgres', PGDATABASE: db };
+    assert.is((await run('PG* variables', pgVars, 0)).ok, true);
+    writeFileSync(path.join(cwd, '.pgpass'), `*:*:*:*:${PASSWORD}\n`, { mode: 0o600 });
+    const home = await migrate(['status', '--json'], { cwd, env: { DATABASE_URL: url(db), PGPASSFILE: undefined, HOME: cwd } });
+    exits(home, 0, '~/.pgpass');
+    // A password that is given wins over the file.
+    write(`*:*:*:*:${WRONG}\n`, 0o600);
+    assert.is((await run('PGPASSWORD over the file', { PGPASSWORD: PASSWORD }, 0)).ok, true);
+    assert.is((await run('URL password over the file', { DATABASE_URL: url(db, { password: PASSWORD }) }, 0)).ok, true);
+    // The file's password is refused: the hint names the file and line, never the password.
+    const refused = await run('wrong password in the file', {}, 5);
+    assert.match(refused.error.message, /password authentication failed/);
+    assert.match(refused.error.hint, new RegExp(`the password came from ${file} line 1`));
+    // Readable by others: ignored, as libpq does, and the hint says why.
+    write(`*:*:*:*:${PASSWORD}\n`, 0o644);
+    const open = await run('file readable by others', {}, 5);
+    assert.match(open.error.hint, /was not used: group or others may read it \(mode 644\): chmod 600/);
+    // No line for this connection.
+    write(`elsewhere:*:*:*:${PASSWORD}\n`, 0o600);
+    const none = await run('no matching line', {}, 5);
+    assert.match(none.error.hint, new RegExp(`no line of the password file ${file} matches 127\\.0\\.0\\.1:${server!.port}:${db}:postgres`));
   });
 });
 

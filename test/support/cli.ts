@@ -17,12 +17,14 @@ export interface CliOptions {
   input?: string;
 }
 
-/** Environment without the caller's database or colour settings, so tests are explicit. */
+/** Environment without the caller's database, password file or colour settings, so tests are explicit. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
     if (key.startsWith('PG') || key.startsWith('SQLREV_') || key === 'DATABASE_URL' || key === 'FORCE_COLOR' || key === 'NO_COLOR') delete env[key];
   }
+  // Not the password file of whoever runs the tests (libpq's ~/.pgpass): tests that want one set PGPASSFILE.
+  env.PGPASSFILE = '/nonexistent/sqlrev-tests/pgpass';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
