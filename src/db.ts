@@ -200,6 +200,7 @@ function connectError(err: unknown, where: string, options: ConnectOptions, pgpa
     ENOTFOUND: 'check the host name',
     CONNECT_TIMEOUT: 'the server did not answer in time; check the host, port and firewall, or add --wait',
   };
+  if (code === '28000' && /certificate/i.test(raw)) hints[code] = 'give a client certificate: sslcert=FILE&sslkey=FILE in the URL (or PGSSLCERT and PGSSLKEY), or ~/.postgresql/postgresql.crt and .key with sslmode=require or verify-*';
   // Node's TLS errors: the certificate did not pass sslmode=verify-ca/verify-full, or the server broke off TLS.
   if (code && /CERT|SELF_SIGNED|ISSUER|ALTNAME/.test(code)) hints[code] = 'the server\'s certificate was not verified: give its CA certificate with sslrootcert=FILE in the URL (or PGSSLROOTCERT), or use sslmode=require to encrypt without verifying';
   if (code === 'ECONNRESET' && /TLS/.test(raw)) hints[code] = 'the server broke off the TLS handshake: does it have ssl = on? With sslmode=prefer sqlrev connects without TLS when the server offers none';

@@ -26,6 +26,7 @@ export function scrub(message: string, url: string | undefined, env: NodeJS.Proc
     try {
       const u = new URL(url);
       if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
+      for (const [key, value] of u.searchParams) if (/pass/i.test(key) && value) secrets.push(value);
     } catch { /* not a URL: nothing to extract */ }
     out = out.split(url).join(redactUrl(url));
   }

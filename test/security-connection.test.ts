@@ -16,6 +16,7 @@ import { migrate, type CliResult } from './support/cli.js';
 import { startMigrate } from './support/process.js';
 import { exits } from './support/db-assert.js';
 import { tempProject } from './support/folder.js';
+import { makeClientCerts, type ClientCerts } from './support/certs.js';
 import { query, withDatabase } from './support/pg.js';
 
 const test = suite('security: secrets and TLS');
@@ -33,6 +34,8 @@ let server: EmbeddedServer | undefined;
 let certDir = '';
 let cert = '';
 let skipTls: string | undefined;
+let clientCerts: ClientCerts | undefined;
+const CERT_USER = 'certuser';
 
 test.before(async () => {
   certDir = mkdtempSync(path.join(tmpdir(), 'sqlrev-tls-'));
@@ -52,6 +55,18 @@ test.before(async () => {
       chownSync(key, uid, -1);
     }
     settings = { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key };
+    // Client certificates: CERT_USER logs in by certificate over TLS only; everyone else by password.
+    clientCerts = makeClientCerts(certDir, CERT_USER);
+    if (clientCerts) {
+      const hba = path.join(certDir, 'pg_hba.conf');
+      writeFileSync(hba, [
+        `hostssl all ${CERT_USER} 127.0.0.1/32 cert`,
+        'local all all scram-sha-256',
+        'host all all 127.0.0.1/32 scram-sha-256',
+        'host all all ::1/128 scram-sha-256',
+      ].join('\n') + '\n', { mode: 0o644 });
+      settings = { ...settings, ssl_ca_file: clientCerts.ca, hba_file: hba };
+    }
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), `sqlrev-test-pg-${process.pid}-`));
   server = await startEmbedded({ dataDir, persistent: false, password: PASSWORD, settings });
@@ -239,6 +254,41 @@ test('sslmode in the URL and PGSSLMODE are honoured; the default is prefer, as i
       noSecret(r, what);
       assert.is(await seenSsl(db), ssl, `${what}: pg_stat_ssl.ssl of sqlrev's own connection`);
       exits(await migrate(['down', 'base', '--yes'], { cwd, env }), 0, `${what}: down`);
+    }
+  });
+});
+
+test('a client certificate from the URL or PGSSLCERT/PGSSLKEY logs in where pg_hba.conf says cert; without one, exit 5 and a hint', async () => {
+  if (skipTls || !clientCerts) return void process.stderr.write(`skipped: ${skipTls ?? 'openssl could not make client certificates'}\n`);
+  const c = clientCerts;
+  await withDedicated(async (db, cwd) => {
+    await query(url(db, { password: PASSWORD }), `create role ${CERT_USER} login superuser`);
+    try {
+      const certUrl = (q: string) => `postgres://${CERT_USER}@127.0.0.1:${server!.port}/${db}?${q}`;
+      const files = `sslcert=${encodeURIComponent(c.cert)}&sslkey=${encodeURIComponent(c.key)}`;
+      const ways: [string, Record<string, string>][] = [
+        ['in the URL', { DATABASE_URL: certUrl(`sslmode=require&${files}`) }],
+        ['in PGSSLCERT and PGSSLKEY', { DATABASE_URL: certUrl('sslmode=require'), PGSSLCERT: c.cert, PGSSLKEY: c.key }],
+        ['encrypted key with sslpassword', { DATABASE_URL: certUrl(`sslmode=require&sslcert=${encodeURIComponent(c.cert)}&sslkey=${encodeURIComponent(c.encryptedKey)}&sslpassword=${c.passphrase}`) }],
+      ];
+      for (const [what, env] of ways) {
+        const r = await migrate(['up', '--json'], { cwd, env });
+        exits(r, 0, what);
+        assert.not.ok(r.stdout.includes(c.passphrase) || r.stderr.includes(c.passphrase), `${what}: the key's passphrase was printed`);
+        assert.equal(await query(url(db, { password: PASSWORD }), 'select distinct applied_by from sqlrev.revisions'), [{ applied_by: CERT_USER }], what);
+        assert.is(await seenSsl(db), true, `${what}: over TLS`);
+        exits(await migrate(['down', 'base', '--yes'], { cwd, env }), 0, `${what}: down`);
+      }
+      const without = await migrate(['status', '--json'], { cwd, env: { DATABASE_URL: certUrl('sslmode=require') } });
+      exits(without, 5, 'no client certificate');
+      const doc = JSON.parse(without.stdout);
+      assert.match(doc.error.message, /certificate/);
+      assert.match(doc.error.hint, /sslcert=FILE&sslkey=FILE/);
+      const wrongPass = await migrate(['status'], { cwd, env: { DATABASE_URL: certUrl(`sslmode=require&sslcert=${encodeURIComponent(c.cert)}&sslkey=${encodeURIComponent(c.encryptedKey)}&sslpassword=not-it`) } });
+      exits(wrongPass, 2, 'a wrong passphrase');
+      assert.not.ok(wrongPass.stderr.includes('not-it'), `the passphrase was printed: ${wrongPass.stderr}`);
+    } finally {
+      await query(url(db, { password: PASSWORD }), `drop owned by ${CERT_USER}; drop role ${CERT_USER}`).catch(() => undefined);
     }
   });
 });

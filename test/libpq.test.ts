@@ -1,0 +1,95 @@
+/**
+ * libpq's TLS settings (src/libpq.ts) beyond sslmode: client certificates
+ * from the URL, the PG* variables or ~/.postgresql, their checks before any
+ * connection, and ~/.postgresql/root.crt. The handshake itself is tested
+ * against a server in test/security-connection.test.ts.
+ */
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tlsSettings } from '../src/libpq.js';
+import { makeClientCerts, type ClientCerts } from './support/certs.js';
+
+const t = suite('libpq TLS settings');
+let dir = '';
+let certs: ClientCerts | undefined;
+
+t.before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sqlrev-libpq-'));
+  certs = makeClientCerts(dir, 'deploy');
+  if (!certs) process.stderr.write('libpq: client certificate tests skipped (openssl could not make certificates)\n');
+});
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const URL = 'postgres://deploy@db.example.com:5432/app';
+const noHome = '/nonexistent/sqlrev-home';
+
+function ssl(url: string, env: NodeJS.ProcessEnv = {}, home = noHome): Exclude<ReturnType<typeof tlsSettings>['ssl'], boolean | string> {
+  const got = tlsSettings(url, env, home).ssl;
+  assert.type(got, 'object', `ssl for ${url}`);
+  return got as Exclude<typeof got, boolean | string>;
+}
+
+function refused(fn: () => unknown, code: string, message: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    assert.is(e.code, code, e.message);
+    assert.match(e.message, message);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
+}
+
+t('sslcert and sslkey from the URL or PGSSLCERT/PGSSLKEY go to the handshake, and leave the URL', () => {
+  if (!certs) return;
+  const c = certs;
+  const settings = tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}&sslkey=${c.key}&application_name=x`, {}, noHome);
+  assert.is(settings.url, `${URL}?application_name=x`);
+  const got = settings.ssl as { cert?: string; key?: string; rejectUnauthorized: boolean };
+  assert.is(got.cert, readFileSync(c.cert, 'utf8'));
+  assert.is(got.key, readFileSync(c.key, 'utf8'));
+  assert.is(got.rejectUnauthorized, false);
+  assert.is(ssl(URL, { PGSSLMODE: 'verify-ca', PGSSLCERT: c.cert, PGSSLKEY: c.key, PGSSLROOTCERT: c.ca }).cert, readFileSync(c.cert, 'utf8'));
+  // Given explicitly, a certificate makes TLS required even under prefer.
+  assert.is(ssl(`${URL}?sslcert=${c.cert}&sslkey=${c.key}`).key, readFileSync(c.key, 'utf8'));
+  assert.is(tlsSettings(`${URL}?sslmode=disable&sslcert=${c.cert}&sslkey=${c.key}`, {}, noHome).ssl, false);
+});
+
+t('~/.postgresql/postgresql.crt and .key are used when TLS is required, root.crt for verify-*', () => {
+  if (!certs) return;
+  const home = path.join(dir, 'home');
+  const folder = path.join(home, '.postgresql');
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(certs.cert, path.join(folder, 'postgresql.crt'));
+  copyFileSync(certs.key, path.join(folder, 'postgresql.key'));
+  copyFileSync(certs.ca, path.join(folder, 'root.crt'));
+  chmodSync(path.join(folder, 'postgresql.key'), 0o600);
+  assert.is(ssl(`${URL}?sslmode=require`, {}, home).cert, readFileSync(certs.cert, 'utf8'));
+  const verify = ssl(`${URL}?sslmode=verify-full`, {}, home);
+  assert.is(verify.ca, readFileSync(certs.ca, 'utf8'));
+  assert.is(verify.key, readFileSync(certs.key, 'utf8'));
+  // prefer keeps falling back to no TLS: the default files are not used.
+  assert.is(tlsSettings(URL, {}, home).ssl, 'prefer');
+});
+
+t('a key others may read, a key of another certificate, an encrypted key without its passphrase: exit 2 before connecting', () => {
+  if (!certs) return;
+  const c = certs;
+  const open = path.join(dir, 'open.key');
+  copyFileSync(c.key, open);
+  chmodSync(open, 0o644);
+  if (process.platform !== 'win32') refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}&sslkey=${open}`, {}, noHome), 'bad-sslkey', /has group or world access \(mode 644\)/);
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}&sslkey=${c.otherKey}`, {}, noHome), 'bad-sslkey', /is not the key of/);
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}&sslkey=${c.encryptedKey}`, {}, noHome), 'bad-sslkey', /cannot be used/);
+  const withPass = ssl(`${URL}?sslmode=require&sslcert=${c.cert}&sslkey=${c.encryptedKey}&sslpassword=${c.passphrase}`);
+  assert.is(withPass.passphrase, c.passphrase);
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}`, {}, noHome), 'bad-sslkey', /cannot read sslkey .*postgresql\.key/);
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.key}&sslkey=${c.key}`, {}, noHome), 'bad-sslcert', /cannot be read as a certificate/);
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${path.join(dir, 'none.crt')}&sslkey=${c.key}`, {}, noHome), 'bad-sslcert', /cannot read sslcert/);
+});
+
+t.run();
