@@ -55,6 +55,11 @@ export class SlabReader {
     }
   }
 
+  /** Start again at the beginning of the current slab: every view returned so far may be overwritten. */
+  reuse(): void {
+    this.used = 0;
+  }
+
   private next(size: number): void {
     this.slab = new Uint8Array(size);
     this.used = 0;

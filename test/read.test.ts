@@ -5,8 +5,9 @@
  * worker thread shares the reading, fails to start or dies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,8 +113,10 @@ function mixedList(dir: string): { files: string[]; first: string; second: strin
 
 function assertSameAsReadFileSync(got: ReadOutcome[], files: readonly string[], pipes: Record<string, string>): void {
   assert.is(got.length, files.length);
-  got.forEach((g, i) => {
-    const file = files[i];
+  // Over the indices, not got.forEach, which would skip entries never filled in.
+  files.forEach((file, i) => {
+    assert.ok(i in got && got[i] !== undefined, `entry ${i} (${file}) was never read`);
+    const g = got[i];
     if (file in pipes) return assert.is(Buffer.from(g as Uint8Array).toString(), pipes[file], file);
     let expected: Buffer;
     try {
@@ -123,6 +126,16 @@ function assertSameAsReadFileSync(got: ReadOutcome[], files: readonly string[], 
     }
     assert.ok(typeof g !== 'string' && Buffer.from(g).equals(expected), `${file} (entry ${i})`);
   });
+}
+
+/** `promise`, or a failure after a minute: a reader waiting for a worker that never answers fails the test instead of hanging it. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after 60 s`)), 60_000);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Run `script` in sh with the arguments, for feeding pipes; killed by the returned function. */
@@ -140,10 +153,10 @@ t('with the worker thread, both threads read chunks, and the result is what one 
     // other thread has opened the second chunk's pipe: both must read. (If
     // the worker never reads, the feeder gives up after 30 s and the count
     // below fails instead of the test hanging.)
-    const stop = feeder('timeout 30 sh -c \'printf x > "$0"\' "$1"; printf y > "$0"; printf x > "$1"', first, second);
+    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
     const stats: ReadStats = { workerChunks: 0, recovered: 0 };
     try {
-      const got = await readFiles(files, { parallelMin: 1, stats });
+      const got = await within(readFiles(files, { parallelMin: 1, stats }), 'readFiles');
       assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
     } finally {
       stop();
@@ -161,7 +174,7 @@ t('a worker that cannot start leaves all the reading to this thread', async () =
     const files = Array.from({ length: 3 * CHUNK + 5 }, (_, i) => path.join(p.dir, `f${i}.sql`));
     files.forEach((f, i) => i % 2 && writeFileSync(f, `select ${i};`));
     const stats: ReadStats = { workerChunks: 0, recovered: 0 };
-    const got = await readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(path.join(p.dir, 'no-such-worker.js')) });
+    const got = await within(readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(path.join(p.dir, 'no-such-worker.js')) }), 'readFiles');
     assertSameAsReadFileSync(got, files, {});
     assert.is(stats.workerChunks, 0);
   } finally {
@@ -189,7 +202,7 @@ t('a chunk claimed by a worker that dies is read by this thread', async () => {
     const stop = feeder('while [ ! -e "$2" ]; do sleep 0.01; done; printf y > "$0"; printf x > "$1"', first, second, marker);
     const stats: ReadStats = { workerChunks: 0, recovered: 0 };
     try {
-      const got = await readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(dying) });
+      const got = await within(readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(dying) }), 'readFiles');
       assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
     } finally {
       stop();
@@ -197,6 +210,34 @@ t('a chunk claimed by a worker that dies is read by this thread', async () => {
     assert.ok(existsSync(marker));
     assert.is(stats.workerChunks, 0);
     assert.is(stats.recovered, 1);
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('the bundled CLI reads a long list on two threads by default', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) return;
+  if (availableParallelism() < 2) return void process.stderr.write('read: one CPU, no worker by default: skipped\n');
+  // The readFiles that bin/migrate.js runs: the bundle's chunk, with its own read-worker.js beside it.
+  const bundle = fileURLToPath(new URL('../bundle/', import.meta.url));
+  const chunk = readdirSync(bundle).find((f) => readFileSync(path.join(bundle, f), 'utf8').includes('async function readFiles('));
+  assert.ok(chunk, 'a bundle chunk holds readFiles');
+  const { readFiles: bundled } = await import(pathToFileURL(path.join(bundle, chunk!)).href) as { readFiles: typeof readFiles };
+  const p = tempProject();
+  try {
+    const { files, first, second } = mixedList(p.dir);
+    // More files than the default threshold (16,384): the short list repeated.
+    const long = [...files];
+    while (long.length < 17_000) long.push(...files.slice(CHUNK * 2));
+    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    try {
+      const got = await within(bundled(long, { stats }), 'bundled readFiles');
+      assertSameAsReadFileSync(got, long, { [first]: 'y', [second]: 'x' });
+    } finally {
+      stop();
+    }
+    assert.ok(stats.workerChunks >= 1, `the bundled worker delivered ${stats.workerChunks} chunks`);
   } finally {
     p.cleanup();
   }
