@@ -5,11 +5,10 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
-import { parseHeaders, type ParsedHeaders } from './headers.js';
+import type { ParsedHeaders } from './headers.js';
+import { prepareFile, type PreparedFile } from './prepare.js';
 import { readFiles } from './read.js';
-import { lineColumnAt } from './position.js';
 import type { Revision, RevisionFile } from './types.js';
 
 export interface FileEntry {
@@ -24,6 +23,8 @@ export interface FileEntry {
   linkedFolder?: boolean;
   /** A down file listed but not read (an outline: see readFolder). */
   unread?: boolean;
+  /** What `prepareFile` makes of the bytes, when it was done while reading (maybe on another thread); else readRevisions does it. */
+  prepared?: PreparedFile;
 }
 
 export interface ReadResult {
@@ -214,56 +215,13 @@ function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed
     if (denied) problems.push(denied);
     return undefined;
   }
-  if (entry.bytes.length === 0) {
-    problems.push({
-      file: entry.path, line: 1, revision: half.id, code: 'empty-file',
-      message: `${entry.path} is empty`,
-      hint: entry.path.endsWith('.up.sql')
-        ? 'an up file needs at least its "-- parent:" header'
-        : 'write the SQL that undoes the up file, or "-- irreversible: <reason>"',
-    });
-    return undefined;
-  }
-  let text: string;
-  try {
-    text = normaliseBytes(entry.bytes);
-  } catch {
-    problems.push({
-      file: entry.path, line: firstBadUtf8Line(entry.bytes), revision: half.id, code: 'invalid-utf8',
-      message: `${entry.path} is not valid UTF-8`,
-      hint: 'save the file as UTF-8',
-    });
-    return undefined;
-  }
-  const nul = text.indexOf('\0');
-  if (nul !== -1) {
-    // PostgreSQL cannot take a NUL in a query or in a text value.
-    problems.push({
-      file: entry.path, line: lineColumnAt(text, nul).line, revision: half.id, code: 'nul-byte',
-      message: `${entry.path} contains a NUL byte, which PostgreSQL accepts neither in SQL nor in text`,
-      hint: 'remove it (a file saved as UTF-16 looks like this: save it as UTF-8)',
-    });
-    return undefined;
-  }
-  const parsed = parseHeaders(text, entry.path);
-  const transaction = parsed.headers.get('transaction');
-  let transactional = true;
-  if (transaction) {
-    const v = transaction.value.toLowerCase();
-    if (v === 'false') transactional = false;
-    else if (v !== 'true') {
-      problems.push({
-        file: entry.path, line: transaction.line, revision: half.id, code: 'bad-header',
-        message: `"-- transaction: ${transaction.value}" must be true or false`,
-        hint: 'write "-- transaction: false" to run this file outside a transaction',
-      });
-    }
-  }
-  for (const p of parsed.problems) p.revision = half.id;
-  return {
-    file: { path: entry.path, text, checksum: checksum(text), transactional, bodyLine: parsed.bodyLine },
-    parsed,
-  };
+  const prepared = entry.prepared ?? prepareFile(entry.path, entry.bytes);
+  // Copies with the revision id: a prepared file may be shared by several reads of the same entries.
+  for (const { file, line, ...rest } of prepared.problems) problems.push({ file, line, revision: half.id, ...rest });
+  if (!prepared.file || !prepared.parsed) return undefined;
+  const { parsed } = prepared;
+  if (parsed.problems.length === 0) return { file: prepared.file, parsed };
+  return { file: prepared.file, parsed: { ...parsed, problems: parsed.problems.map((p) => ({ ...p, revision: half.id })) } };
 }
 
 /** The headers of a file that was not read. */
@@ -332,24 +290,6 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
       hint: `write "-- ${key}:"`,
     });
   }
-}
-
-function firstBadUtf8Line(bytes: Uint8Array): number {
-  let line = 1;
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  let start = 0;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      try {
-        strict.decode(bytes.subarray(start, i));
-      } catch {
-        return line;
-      }
-      line++;
-      start = i + 1;
-    }
-  }
-  return 1;
 }
 
 /**
