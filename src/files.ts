@@ -7,7 +7,7 @@ import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { ParsedHeaders } from './headers.js';
-import { prepareFile, type PreparedFile } from './prepare.js';
+import { prepareFile } from './prepare.js';
 import { readFiles } from './read.js';
 import type { Revision, RevisionFile } from './types.js';
 
@@ -23,8 +23,6 @@ export interface FileEntry {
   linkedFolder?: boolean;
   /** A down file listed but not read (an outline: see readFolder). */
   unread?: boolean;
-  /** What `prepareFile` makes of the bytes, when it was done while reading (maybe on another thread); else readRevisions does it. */
-  prepared?: PreparedFile;
 }
 
 export interface ReadResult {
@@ -215,13 +213,11 @@ function readHalf(half: Half, problems: Problem[]): { file: RevisionFile; parsed
     if (denied) problems.push(denied);
     return undefined;
   }
-  const prepared = entry.prepared ?? prepareFile(entry.path, entry.bytes);
-  // Copies with the revision id: a prepared file may be shared by several reads of the same entries.
+  const prepared = prepareFile(entry.path, entry.bytes);
   for (const { file, line, ...rest } of prepared.problems) problems.push({ file, line, revision: half.id, ...rest });
   if (!prepared.file || !prepared.parsed) return undefined;
-  const { parsed } = prepared;
-  if (parsed.problems.length === 0) return { file: prepared.file, parsed };
-  return { file: prepared.file, parsed: { ...parsed, problems: parsed.problems.map((p) => ({ ...p, revision: half.id })) } };
+  for (const p of prepared.parsed.problems) p.revision = half.id;
+  return { file: prepared.file, parsed: prepared.parsed };
 }
 
 /** The headers of a file that was not read. */

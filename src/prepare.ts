@@ -1,9 +1,9 @@
 /**
  * One migration file's bytes made ready for pairing: decoded, normalised,
  * hashed and its headers parsed, with the problems found in it alone. Pure
- * and independent of every other file, so it runs while the folder is read,
- * on whichever thread read the file (src/read.ts); readRevisions adds the
- * revision id to the problems.
+ * and independent of every other file; readRevisions adds the revision id
+ * to the problems. (Running it on the reading worker thread was measured
+ * and not kept: docs/benchmarks.md.)
  */
 import { checksum, normaliseBytes } from './checksum.js';
 import type { Problem } from './errors.js';
