@@ -214,8 +214,10 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate history --json')
     .action(run(async (ctx, options: GlobalFlags & { graph?: boolean; reverse?: boolean }) => {
       // Without a database, the up files' headers are all history shows: the
-      // down files are only listed (readFolder's outline), and `verify` checks them.
-      const project = await loadProject(ctx.config.dir, { outline: !ctx.config.dbConfigured });
+      // down files are only listed (readFolder's outline), and `verify` checks them;
+      // no texts or checksums are kept, as nothing is compared.
+      const offline = !ctx.config.dbConfigured;
+      const project = await loadProject(ctx.config.dir, { outline: offline, contents: !offline });
       reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, project.problems);
       // With a database configured, revisions are marked applied and current.
       const state = ctx.config.dbConfigured
@@ -235,11 +237,13 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
     .example('migrate verify --format github')
     .example('migrate verify --json')
     .action(run(async (ctx) => {
-      const project = await loadChecked(ctx);
       const baseRef = last(ctx.flags.base);
+      const schemaFile = last(ctx.flags.schemaFile);
+      // Files and graph only: no text or checksum is compared, so none is kept (ReadOptions).
+      const contents = ctx.config.dbConfigured || baseRef !== undefined || schemaFile !== undefined;
+      const project = await loadProject(ctx.config.dir, { contents });
       const base = baseRef === undefined ? undefined : await (await import('./base.js')).checkAgainstBase(baseRef, ctx.config.dir, project);
       const db = ctx.config.dbConfigured ? await verifyWithDatabase(ctx, project) : undefined;
-      const schemaFile = last(ctx.flags.schemaFile);
       const schemaDiff = schemaFile === undefined || project.problems.length ? undefined : await checkSchemaFileFor(ctx, schemaFile);
       const schemaProblems = schemaDiff ? [{ file: schemaFile, code: 'schema-file-outdated', message: `${schemaFile} does not match the schema the migrations build`, hint: `regenerate it: migrate dump ${schemaFile}` }] : [];
       const problems = [...project.problems, ...(base?.problems ?? []), ...(db?.problems ?? []), ...schemaProblems];

@@ -19,7 +19,8 @@ export interface PreparedFile {
   problems: Problem[];
 }
 
-export function prepareFile(file: string, bytes: Uint8Array): PreparedFile {
+/** `contents` false: the text and checksum are left empty (readRevisions' ReadOptions). */
+export function prepareFile(file: string, bytes: Uint8Array, contents = true): PreparedFile {
   if (bytes.length === 0) {
     return {
       problems: [{
@@ -70,7 +71,9 @@ export function prepareFile(file: string, bytes: Uint8Array): PreparedFile {
     }
   }
   return {
-    file: { path: file, text, checksum: checksum(text), transactional, bodyLine: parsed.bodyLine },
+    file: contents
+      ? { path: file, text, checksum: checksum(text), transactional, bodyLine: parsed.bodyLine }
+      : { path: file, text: '', checksum: '', transactional, bodyLine: parsed.bodyLine },
     parsed,
     problems,
   };

@@ -2,7 +2,7 @@
  * A migrations folder loaded and checked: its revisions, the graph they form,
  * and every problem found (files, headers, graph), each with file and line.
  */
-import { readFolder, readRevisions, type FileEntry } from './files.js';
+import { readFolder, readRevisions, type FileEntry, type ReadOptions } from './files.js';
 import { Graph } from './graph.js';
 import { statSync } from 'node:fs';
 import { usageError, type Problem } from './errors.js';
@@ -14,7 +14,11 @@ export interface Project {
   graph: Graph;
   /** Empty when the folder is sound. */
   problems: Problem[];
-  /** Made from an outline (readFolder's `outline`): the down files were not read. */
+  /**
+   * Loaded for listing or checking only: the down files were not read
+   * (readFolder's `outline`), or the texts and checksums were not kept
+   * (`contents: false`). Never run or compared.
+   */
   outline?: boolean;
 }
 
@@ -23,24 +27,24 @@ export interface Project {
  * (a mistyped --dir must not read as "nothing to do"), unless `allowMissing`
  * (`migrate new` creates it).
  */
-export async function loadProject(dir: string, options: { allowMissing?: boolean; outline?: boolean } = {}): Promise<Project> {
+export async function loadProject(dir: string, options: { allowMissing?: boolean; outline?: boolean } & ReadOptions = {}): Promise<Project> {
   if (!options.allowMissing && !isDirectory(dir)) {
     throw usageError('no-migrations-folder', `the migrations folder ${dir} does not exist`, {
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline }));
+  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline }), { contents: options.contents });
 }
 
 /**
- * Refuse an outline (loaded without its down files: readFolder) where the
- * files are compared with stored or earlier ones: its empty down checksums
- * would read as edits. The CLI never does this; a library caller could.
+ * Refuse an outline (down files not read, or contents not kept) where the
+ * files are compared with stored or earlier ones: its empty checksums would
+ * read as edits. The CLI never does this; a library caller could.
  */
 export function assertFullyRead(project: Project, what: string): void {
   if (!project.outline) return;
-  throw usageError('outline-project', `${what} needs every file of ${project.dir} read, and this project was loaded as an outline (its down files were not read)`, {
-    hint: 'load the project without the outline option',
+  throw usageError('outline-project', `${what} needs every file of ${project.dir} read and kept, and this project was loaded as an outline (its down files were not read, or its texts and checksums were not kept)`, {
+    hint: 'load the project without the outline option and with contents',
   });
 }
 
@@ -53,8 +57,8 @@ function isDirectory(dir: string): boolean {
 }
 
 /** Check a folder given as entries (no disk access: used by tests and the library). */
-export function projectFromEntries(dir: string, entries: readonly FileEntry[]): Project {
-  const { revisions, parentLines, problems } = readRevisions(entries);
+export function projectFromEntries(dir: string, entries: readonly FileEntry[], options: ReadOptions = {}): Project {
+  const { revisions, parentLines, problems } = readRevisions(entries, options);
   const byId = new Map(revisions.map((r) => [r.id, r]));
   // A revision whose files exist but could not be read (a broken header, say)
   // still counts as known, so its children do not also report an unknown parent.
@@ -70,7 +74,7 @@ export function projectFromEntries(dir: string, entries: readonly FileEntry[]): 
   }
   problems.sort(byLocation);
   const project: Project = { dir, revisions: byId, graph: built.graph, problems };
-  if (entries.some((e) => e.unread)) project.outline = true;
+  if (options.contents === false || entries.some((e) => e.unread)) project.outline = true;
   return project;
 }
 

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { compareWithBase } from '../src/base.js';
 import { checkDrift } from '../src/checks.js';
 import { readFolder } from '../src/files.js';
+import type { Revision } from '../src/types.js';
 import { loadProject, projectFromEntries } from '../src/project.js';
 import { migrate } from './support/cli.js';
 import { tempProject } from './support/folder.js';
@@ -145,6 +146,36 @@ t('an outline has the graph of a full read, and the checks that compare files re
     assert.is(fromEntries.outline, true);
     assert.throws(() => compareWithBase([], fromEntries), /outline/);
     assert.is(projectFromEntries(p.dir, await readFolder(p.dir)).outline, undefined);
+  } finally { p.cleanup(); }
+});
+
+t('without contents, every problem is found as with them, no text or checksum is kept, and the project is refused where files are compared', async () => {
+  const p = project({
+    '0001_a.up.sql': '-- parent: base\n-- message: first\nselect 1;\n', '0001_a.down.sql': '-- transaction: maybe\nselect 1;\n',
+    '0002_b.up.sql': '-- parnet: 0001\nselect 2;\n', '0002_b.down.sql': 'select 2;\n',
+    '0003_c.up.sql': '-- parent: 0001\n-- messge: typo\nselect 3;\n', '0003_c.down.sql': 'select 3;\n',
+    '0004_d.up.sql': '-- parent: 0003\r\nselect 4;\r\n', '0004_d.down.sql': '',
+    '0005_e.up.sql': '-- parent: 0003\nselect 5;\n', '0005_e.down.sql': '-- irreversible: drops data\n',
+    '0006_f.up.sql': '-- parent: 0005\nselect 6;\n', '0006_f.down.sql': 'select \0;\n',
+    '0007_g.up.sql': '-- parent: 0005\nselect 7;\n', '0007_g.down.sql': Buffer.from([0x73, 0xff, 0x0a]),
+    'notes.sql': 'select 6;\n',
+  });
+  try {
+    const full = await loadProject(p.dir);
+    const bare = await loadProject(p.dir, { contents: false });
+    assert.ok(full.problems.length >= 7, `the folder has problems: ${full.problems.map((x) => x.code).join(', ')}`);
+    assert.equal(bare.problems, full.problems);
+    assert.equal(bare.graph.order, full.graph.order);
+    const shape = (r: Revision) => [r.id, r.message, r.parents, r.irreversible, r.up.path, r.up.transactional, r.up.bodyLine, r.down.transactional];
+    assert.equal([...bare.revisions.values()].map(shape), [...full.revisions.values()].map(shape));
+    for (const r of bare.revisions.values()) {
+      assert.equal([r.up.text, r.up.checksum, r.down.text, r.down.checksum], ['', '', '', ''], r.id);
+    }
+    assert.ok(full.revisions.get('0005')!.up.checksum.startsWith('sha256:'));
+    assert.is(bare.outline, true);
+    assert.is(full.outline, undefined);
+    assert.throws(() => compareWithBase([], bare), /texts and checksums were not kept/);
+    assert.throws(() => checkDrift(bare, { version: 2, rows: new Map(), schemaExists: true }, {}, false), /outline/);
   } finally { p.cleanup(); }
 });
 
