@@ -10,7 +10,7 @@ import { EXIT, SqlrevError, usageError } from './errors.js';
 import { VERSION } from './version.js';
 import { describeTarget, redactUrl, scrub } from './redact.js';
 import { quoteIdent } from './quote.js';
-import { connectTimeout, hostsOf, tlsSettings, type TlsSettings } from './libpq.js';
+import { connectTimeout, hostsOf, libpqSettings, type LibpqSettings } from './libpq.js';
 import { passwordFromFile, passwordGiven } from './pgpass.js';
 
 export { describeTarget, redactUrl, scrub };
@@ -69,7 +69,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   let muted = false;
   const heard: ConnectOptions = { ...options, onNotice: (n) => { if (!muted) options.onNotice?.(n); } };
   // A URL that cannot be read or a bad sslmode is a configuration error (2), found before any retry.
-  const tls = tlsSettings(options.url, process.env);
+  const tls = libpqSettings(options.url, process.env);
   const pgpass: PgpassNote = {};
   for (let attempt = 1; ; attempt++) {
     const sql = open(heard, tls, pgpass);
@@ -112,7 +112,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
         continue;
       }
-      throw connectError(err, where, options, pgpass.note);
+      throw connectError(err, where, options, pgpass.note, typeof tls.ssl === 'object' && tls.ssl.cert !== undefined);
     }
   }
 }
@@ -139,7 +139,7 @@ interface PgpassNote {
   note?: string;
 }
 
-function open(options: ConnectOptions, tls: TlsSettings, pgpass: PgpassNote): Sql {
+function open(options: ConnectOptions, tls: LibpqSettings, pgpass: PgpassNote): Sql {
   let sql: Sql | undefined;
   const config = {
     ssl: tls.ssl,
@@ -163,12 +163,19 @@ function open(options: ConnectOptions, tls: TlsSettings, pgpass: PgpassNote): Sq
     onnotice: (n: postgres.Notice) => options.onNotice?.({ severity: String(n.severity ?? 'NOTICE'), message: String(n.message), detail: n.detail as string | undefined, hint: n.hint as string | undefined }),
     connection: { application_name: `sqlrev ${VERSION} on ${hostname()}` },
     ...(options.database ? { database: options.database } : {}),
-    // libpq's password file, read only when the server asks for a password that was not given.
-    ...(passwordGiven(options.url, process.env) ? {} : {
+    // `password=` in the query, else libpq's password file, read only when
+    // the server asks for a password that was not given.
+    ...(tls.password !== undefined ? { pass: tls.password } : passwordGiven(options.url, process.env) ? {} : {
       pass: () => {
-        const answer = passwordFromFile((sql as unknown as { options: Parameters<typeof passwordFromFile>[0] }).options, process.env);
-        pgpass.note = answer.note;
-        return answer.password;
+        // Never throws: postgres.js calls this from its authentication handler, without catching.
+        try {
+          const answer = passwordFromFile((sql as unknown as { options: Parameters<typeof passwordFromFile>[0] }).options, process.env, tls.passfile);
+          pgpass.note = answer.note;
+          return answer.password;
+        } catch (err) {
+          pgpass.note = `the password file could not be read: ${(err as Error).message}`;
+          return '';
+        }
       },
     }),
   } as const;
@@ -189,7 +196,7 @@ export function errorCode(err: unknown): string | undefined {
   return typeof e?.code === 'string' ? e.code : undefined;
 }
 
-function connectError(err: unknown, where: string, options: ConnectOptions, pgpassNote?: string): SqlrevError {
+function connectError(err: unknown, where: string, options: ConnectOptions, pgpassNote?: string, clientCert = false): SqlrevError {
   const code = errorCode(err);
   const raw = scrub(err instanceof Error ? err.message : String(err), options.url);
   const hints: Record<string, string> = {
@@ -203,7 +210,11 @@ function connectError(err: unknown, where: string, options: ConnectOptions, pgpa
   if (code === '28000' && /certificate/i.test(raw)) hints[code] = 'give a client certificate: sslcert=FILE&sslkey=FILE in the URL (or PGSSLCERT and PGSSLKEY), or ~/.postgresql/postgresql.crt and .key with sslmode=require or verify-*';
   // Node's TLS errors: the certificate did not pass sslmode=verify-ca/verify-full, or the server broke off TLS.
   if (code && /CERT|SELF_SIGNED|ISSUER|ALTNAME/.test(code)) hints[code] = 'the server\'s certificate was not verified: give its CA certificate with sslrootcert=FILE in the URL (or PGSSLROOTCERT), or use sslmode=require to encrypt without verifying';
-  if (code === 'ECONNRESET' && /TLS/.test(raw)) hints[code] = 'the server broke off the TLS handshake: does it have ssl = on? With sslmode=prefer sqlrev connects without TLS when the server offers none';
+  if (code === 'ECONNRESET' && /TLS/.test(raw)) {
+    hints[code] = clientCert
+      ? 'the server broke off the TLS handshake: does it have ssl = on? A client certificate makes sqlrev require TLS whatever the sslmode (it cannot offer one and fall back); for a server without TLS, drop sslcert/PGSSLCERT'
+      : 'the server broke off the TLS handshake: does it have ssl = on? With sslmode=prefer sqlrev connects without TLS when the server offers none';
+  }
   return new SqlrevError('cannot-connect', EXIT.connect, `cannot connect to ${where}: ${raw}${code && !raw.includes(code) ? ` (${code})` : ''}`, {
     hint: (code && hints[code]) ?? 'check --db, DATABASE_URL or the PG* variables',
   });

@@ -28,49 +28,105 @@ interface ClientCert {
   passphrase?: string;
 }
 
-export interface TlsSettings {
+export interface LibpqSettings {
   /** The URL without the libpq-only parameters, which postgres.js would send to the server as settings. */
   url?: string;
   ssl: boolean | 'prefer' | 'require'
     | ({ ca?: string; rejectUnauthorized: boolean; host?: string; checkServerIdentity?: () => undefined } & Partial<ClientCert>);
+  /** `password=` in the URL's query (libpq's keyword), for postgres.js's own option. */
+  password?: string;
+  /** `passfile=` in the URL's query: the password file, before PGPASSFILE. */
+  passfile?: string;
 }
 
-/** URL parameters that are libpq's, not server settings. */
-const LIBPQ_ONLY = ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword'];
+/** URL parameters that are libpq's, not server settings, and that sqlrev reads (fallback_application_name is dropped: sqlrev names itself). */
+const LIBPQ_READ = ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'password', 'passfile', 'fallback_application_name'];
+/** libpq's parameters that sqlrev does not implement: refused, rather than sent to the server as settings it does not know. */
+const LIBPQ_REFUSED = [
+  'hostaddr', 'require_auth', 'channel_binding', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count',
+  'tcp_user_timeout', 'replication', 'gssencmode', 'sslcompression', 'sslcertmode', 'sslcrl', 'sslcrldir', 'sslsni',
+  'requirepeer', 'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service',
+  'load_balance_hosts', 'dbname', 'host', 'port', 'user',
+];
 
 /**
- * libpq's TLS settings, as a DBA expects them: `sslmode` and `sslrootcert`
- * from the URL, else PGSSLMODE and PGSSLROOTCERT; default `prefer`. postgres.js
- * reads neither variable, sends `sslrootcert` to the server as a setting,
- * treats `allow` as `require` and checks the host name under `verify-ca`.
- * Without sslrootcert, verify-* trust ~/.postgresql/root.crt when it
- * exists, else the system's certificate authorities. A client certificate
+ * The query of a URL as libpq reads it: `%XX` decoded, `+` left as it is
+ * (URLSearchParams would read it as a space, and spoil a passphrase or a
+ * path like c++/key.pem). The URL without the parameters `drop` keeps the
+ * others exactly as written.
+ */
+function readQuery(url: string | undefined, drop: readonly string[]): { get: (key: string) => string | undefined; rest: string | undefined } {
+  const at = url?.indexOf('?') ?? -1;
+  if (!url || at < 0) return { get: () => undefined, rest: url };
+  const values = new Map<string, string>();
+  const kept: string[] = [];
+  for (const part of url.slice(at + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+      value = decodeURIComponent(eq < 0 ? '' : part.slice(eq + 1));
+    } catch {
+      throw usageError('bad-url', `the database URL's query has a malformed %-escape in "${redactQueryPart(part)}"`, { hint: 'percent-encode special characters as %XX' });
+    }
+    if (drop.includes(key)) {
+      if (!values.has(key)) values.set(key, value);
+    } else kept.push(part);
+  }
+  return { get: (key) => values.get(key), rest: url.slice(0, at) + (kept.length ? `?${kept.join('&')}` : '') };
+}
+
+function redactQueryPart(part: string): string {
+  return /pass/i.test(part.split('=')[0]) ? `${part.split('=')[0]}=***` : part;
+}
+
+/**
+ * libpq's settings, as a DBA expects them, where postgres.js reads them
+ * differently or not at all: `sslmode` and `sslrootcert` from the URL, else
+ * PGSSLMODE and PGSSLROOTCERT, default `prefer`; client certificates; and
+ * `password`/`passfile` in the query. postgres.js reads neither variable,
+ * sends `sslrootcert` and the others to the server as settings, treats
+ * `allow` as `require` and checks the host name under `verify-ca`. Without
+ * sslrootcert, verify-* trust ~/.postgresql/root.crt when it exists, else the
+ * system's certificate authorities; `require` with a root certificate file
+ * verifies the chain, as libpq's verify-ca. A client certificate
  * (clientCert) makes TLS required.
  */
-export function tlsSettings(url: string | undefined, env: NodeJS.ProcessEnv, home = homedir()): TlsSettings {
-  // Only the query is rewritten: postgres.js parses the rest (several hosts, sockets).
-  const at = url?.indexOf('?') ?? -1;
-  const query = new URLSearchParams(at >= 0 ? url!.slice(at + 1) : '');
+export function libpqSettings(url: string | undefined, env: NodeJS.ProcessEnv, home: string | null = safeHome() ?? null): LibpqSettings {
+  const query = readQuery(url, [...LIBPQ_READ, ...LIBPQ_REFUSED]);
+  const refused = LIBPQ_REFUSED.filter((key) => query.get(key) !== undefined);
+  if (refused.length) {
+    throw usageError('unsupported-parameter', `the database URL sets ${refused.map((k) => `"${k}"`).join(', ')}, which sqlrev does not support (libpq ${refused.length === 1 ? 'parameter' : 'parameters'})`, {
+      hint: 'remove it from the URL; sqlrev reads host, port, user and database from the URL itself, and the TLS and password settings its docs list',
+    });
+  }
   const ssl = query.get('ssl');
   const mode = query.get('sslmode') ?? (ssl === 'true' ? 'require' : ssl === 'false' ? 'disable' : ssl) ?? env.PGSSLMODE ?? 'prefer';
-  const folder = libpqFolder(env, home);
-  const rootCert = query.get('sslrootcert') ?? env.PGSSLROOTCERT ?? existing(path.join(folder, 'root.crt'));
-  const given = { cert: query.get('sslcert') ?? env.PGSSLCERT, key: query.get('sslkey') ?? env.PGSSLKEY, passphrase: query.get('sslpassword') ?? undefined };
-  for (const key of LIBPQ_ONLY) query.delete(key);
-  const base = { url: at >= 0 ? url!.slice(0, at) + (query.size ? `?${query}` : '') : url };
+  const folder = home === null ? undefined : libpqFolder(env, home);
+  const rootCert = query.get('sslrootcert') ?? env.PGSSLROOTCERT ?? (folder && existing(path.join(folder, 'root.crt')));
+  // An empty sslcert or sslkey is unset, as in libpq.
+  const given = { cert: query.get('sslcert') || env.PGSSLCERT || undefined, key: query.get('sslkey') || env.PGSSLKEY || undefined, passphrase: query.get('sslpassword') || undefined };
+  const base = { url: query.rest, password: query.get('password') || undefined, passfile: query.get('passfile') || undefined };
   if (!SSL_MODES.includes(mode)) {
     throw usageError('bad-sslmode', `sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`, { hint: 'set sslmode in the URL or PGSSLMODE' });
   }
   if (mode === 'disable') return { ...base, ssl: false };
   const client = clientCert(given, folder, mode === 'require' || mode.startsWith('verify'));
+  if (mode === 'require' && rootCert === 'system') {
+    throw usageError('bad-sslmode', 'sslrootcert=system needs sslmode=verify-full (or verify-ca), as in libpq', { hint: 'use sslmode=verify-full' });
+  }
+  // libpq: under require, a root certificate file that exists makes it verify-ca.
+  const verifyRequire = mode === 'require' && rootCert !== undefined && existing(rootCert) !== undefined;
   // libpq's allow tries without TLS first; both fall back, so prefer is the nearest.
-  if (mode === 'allow' || mode === 'prefer' || mode === 'require') {
+  if ((mode === 'allow' || mode === 'prefer' || mode === 'require') && !verifyRequire) {
     if (client) return { ...base, ssl: { rejectUnauthorized: false, ...client } };
     return { ...base, ssl: mode === 'require' ? 'require' : 'prefer' };
   }
   let ca: string | undefined;
   if (rootCert && rootCert !== 'system') ca = readTlsFile('sslrootcert', rootCert);
-  if (mode === 'verify-ca') return { ...base, ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined, ...client } };
+  if (mode === 'verify-ca' || verifyRequire) return { ...base, ssl: { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined, ...client } };
   // postgres.js sends no server name for an IP address, and Node then checks
   // the certificate against "localhost": name the host for the check ourselves.
   const hosts = hostsOf(url, env);
@@ -78,6 +134,15 @@ export function tlsSettings(url: string | undefined, env: NodeJS.ProcessEnv, hom
     throw usageError('bad-sslmode', 'sslmode=verify-full cannot check several hosts given as IP addresses', { hint: 'name the hosts by their DNS names, as in their certificates' });
   }
   return { ...base, ssl: { ca, rejectUnauthorized: true, ...(hosts.length === 1 ? { host: hosts[0] } : {}), ...client } };
+}
+
+/** The home folder, or undefined when there is none (no HOME and no password-database entry): then libpq's files there are not looked for. */
+export function safeHome(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
 }
 
 /** libpq's folder for root.crt and the default client certificate: ~/.postgresql, %APPDATA%\postgresql on Windows. */
@@ -101,21 +166,23 @@ function existing(file: string): string | undefined {
  * takes a `prefer` connection. A key that group or others may read is
  * refused, as libpq does.
  */
-function clientCert(given: { cert?: string | null; key?: string | null; passphrase?: string }, folder: string, tlsRequired: boolean): ClientCert | undefined {
-  if (given.cert === '') return undefined;
-  let certFile = given.cert ?? undefined;
+function clientCert(given: { cert?: string; key?: string; passphrase?: string }, folder: string | undefined, tlsRequired: boolean): ClientCert | undefined {
+  let certFile = given.cert;
   if (!certFile) {
-    if (!tlsRequired) return undefined;
+    if (!tlsRequired || folder === undefined) return undefined;
     certFile = existing(path.join(folder, 'postgresql.crt'));
     if (!certFile) return undefined;
   }
   // libpq's default key whether the certificate is the default one or not.
-  const keyFile = given.key ?? path.join(folder, 'postgresql.key');
+  const keyFile = given.key ?? (folder === undefined ? undefined : path.join(folder, 'postgresql.key'));
+  if (keyFile === undefined) throw usageError('bad-sslkey', `the client certificate ${certFile} has no key: give sslkey=FILE in the URL or PGSSLKEY`);
   const cert = readTlsFile('sslcert', certFile);
   const key = readTlsFile('sslkey', keyFile);
   const st = statSync(keyFile);
-  // libpq: 0600 or less, or 0640 or less when root owns the key.
-  if (process.platform !== 'win32' && (st.mode & (st.uid === 0 ? 0o037 : 0o077)) !== 0) {
+  // libpq: 0600 or less when the key is the user's own, 0640 or less when root owns it (checked in that order).
+  const own = process.getuid?.() === st.uid;
+  const loose = own ? st.mode & 0o077 : st.uid === 0 ? st.mode & 0o037 : 0;
+  if (process.platform !== 'win32' && loose !== 0) {
     throw usageError('bad-sslkey', `the private key file ${keyFile} has group or world access (mode ${(st.mode & 0o777).toString(8)})`, {
       hint: `chmod 600 ${keyFile} (libpq refuses it too)`,
     });

@@ -6,11 +6,11 @@
  * for comments. The first line that matches the connection gives the
  * password. It is asked for only when the server wants a password and none
  * was given (URL, PGPASSWORD), and on Unix the file is ignored when group
- * or others may read it, as libpq does.
+ * or others may read it, as libpq does. `passfile=` in the URL comes first.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
+import { safeHome } from './libpq.js';
 
 export interface PgpassLine {
   /** host, port, database, user: a value, or null for `*` (any). */
@@ -29,10 +29,13 @@ export interface PgpassTarget {
 }
 
 /** Where the password file is: PGPASSFILE, else libpq's place for this platform. */
-export function pgpassPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+export function pgpassPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home?: string): string | undefined {
   if (env.PGPASSFILE) return env.PGPASSFILE;
-  if (platform === 'win32') return path.win32.join(env.APPDATA ?? home, 'postgresql', 'pgpass.conf');
-  return path.join(home, '.pgpass');
+  if (platform === 'win32' && env.APPDATA) return path.win32.join(env.APPDATA, 'postgresql', 'pgpass.conf');
+  // Looked up only here: a process without a home folder has no password file (as with libpq).
+  const folder = home ?? safeHome();
+  if (folder === undefined) return undefined;
+  return platform === 'win32' ? path.win32.join(folder, 'postgresql', 'pgpass.conf') : path.join(folder, '.pgpass');
 }
 
 /**
@@ -43,7 +46,10 @@ export function pgpassPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = p
 export function parsePgpass(text: string): PgpassLine[] {
   const lines: PgpassLine[] = [];
   text.split('\n').forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // libpq drops every CR at the end of a line.
+    let end = raw.length;
+    while (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
+    const line = raw.slice(0, end);
     if (line === '' || line.startsWith('#')) return;
     const fields: (string | null)[] = [];
     let current = '';
@@ -132,8 +138,9 @@ export interface PgpassAnswer {
  * gives the same one for each (postgres.js does not say which host it is
  * logging in to).
  */
-export function passwordFromFile(conn: ConnectionParams, env: NodeJS.ProcessEnv): PgpassAnswer {
-  const read = readPgpass(pgpassPath(env));
+export function passwordFromFile(conn: ConnectionParams, env: NodeJS.ProcessEnv, passfile?: string): PgpassAnswer {
+  const file = passfile ?? pgpassPath(env);
+  const read = file === undefined ? undefined : readPgpass(file);
   if (!read) return { password: '' };
   if ('ignored' in read) return { password: '', note: `the password file ${read.file} was not used: ${read.ignored}` };
   const found = conn.host.map((host, i) => {

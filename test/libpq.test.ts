@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tlsSettings } from '../src/libpq.js';
+import { libpqSettings as tlsSettings } from '../src/libpq.js';
 import { makeClientCerts, type ClientCerts } from './support/certs.js';
 
 const t = suite('libpq TLS settings');
@@ -26,7 +26,7 @@ t.after(() => rmSync(dir, { recursive: true, force: true }));
 const URL = 'postgres://deploy@db.example.com:5432/app';
 const noHome = '/nonexistent/sqlrev-home';
 
-function ssl(url: string, env: NodeJS.ProcessEnv = {}, home = noHome): Exclude<ReturnType<typeof tlsSettings>['ssl'], boolean | string> {
+function ssl(url: string, env: NodeJS.ProcessEnv = {}, home: string | null = noHome): Exclude<ReturnType<typeof tlsSettings>['ssl'], boolean | string> {
   const got = tlsSettings(url, env, home).ssl;
   assert.type(got, 'object', `ssl for ${url}`);
   return got as Exclude<typeof got, boolean | string>;
@@ -90,6 +90,61 @@ t('a key others may read, a key of another certificate, an encrypted key without
   refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.cert}`, {}, noHome), 'bad-sslkey', /cannot read sslkey .*postgresql\.key/);
   refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${c.key}&sslkey=${c.key}`, {}, noHome), 'bad-sslcert', /cannot be read as a certificate/);
   refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${path.join(dir, 'none.crt')}&sslkey=${c.key}`, {}, noHome), 'bad-sslcert', /cannot read sslcert/);
+});
+
+t('require verifies the chain when a root certificate file exists, as libpq does', () => {
+  if (!certs) return;
+  const c = certs;
+  const verified = ssl(`${URL}?sslmode=require&sslrootcert=${c.ca}`);
+  assert.is(verified.rejectUnauthorized, true);
+  assert.is(verified.ca, readFileSync(c.ca, 'utf8'));
+  assert.type(verified.checkServerIdentity, 'function', 'the chain, not the host name (verify-ca)');
+  // A root file that is not there: plain require.
+  assert.is(tlsSettings(`${URL}?sslmode=require&sslrootcert=${path.join(dir, 'none.crt')}`, {}, noHome).ssl, 'require');
+  // ~/.postgresql/root.crt counts too; prefer is left alone.
+  const home = path.join(dir, 'home-root');
+  mkdirSync(path.join(home, '.postgresql'), { recursive: true });
+  copyFileSync(c.ca, path.join(home, '.postgresql', 'root.crt'));
+  assert.is(ssl(`${URL}?sslmode=require`, {}, home).rejectUnauthorized, true);
+  assert.is(tlsSettings(URL, {}, home).ssl, 'prefer');
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslrootcert=system`, {}, noHome), 'bad-sslmode', /sslrootcert=system needs sslmode=verify-full/);
+});
+
+t('the query is read as libpq reads it: %XX decoded, + kept, password and passfile taken out, unknown libpq parameters refused', () => {
+  if (certs) {
+    // A passphrase with + and a space: URLSearchParams would turn the + into a space.
+    const withPass = ssl(`${URL}?sslmode=require&sslcert=${certs.cert}&sslkey=${certs.encryptedKey}&sslpassword=${encodeURIComponent(certs.passphrase)}`);
+    assert.is(withPass.passphrase, certs.passphrase);
+  }
+  const got = tlsSettings(`${URL}?application_name=a+b&password=p%2Bq+r&passfile=%2Ftmp%2Fpf&fallback_application_name=x&options=-c%20x%3D1`, {}, noHome);
+  assert.is(got.url, `${URL}?application_name=a+b&options=-c%20x%3D1`, 'other parameters kept exactly as written');
+  assert.is(got.password, 'p+q+r');
+  assert.is(got.passfile, '/tmp/pf');
+  assert.is(tlsSettings(URL, {}, noHome).url, URL);
+  refused(() => tlsSettings(`${URL}?keepalives=1&sslcrl=/x`, {}, noHome), 'unsupported-parameter', /"keepalives", "sslcrl", which sqlrev does not support/);
+  refused(() => tlsSettings(`${URL}?password=%zz`, {}, noHome), 'bad-url', /malformed %-escape in "password=\*\*\*"/);
+});
+
+t('without a home folder nothing is looked for there, and an empty sslcert means the default file, as in libpq', () => {
+  assert.is(tlsSettings(`${URL}?sslmode=require`, {}, null).ssl, 'require');
+  if (!certs) return;
+  const home = path.join(dir, 'home-default');
+  const folder = path.join(home, '.postgresql');
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(certs.cert, path.join(folder, 'postgresql.crt'));
+  copyFileSync(certs.key, path.join(folder, 'postgresql.key'));
+  chmodSync(path.join(folder, 'postgresql.key'), 0o600);
+  assert.is(ssl(`${URL}?sslmode=require&sslcert=`, {}, home).cert, readFileSync(certs.cert, 'utf8'));
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${certs!.cert}`, {}, null), 'bad-sslkey', /has no key/);
+});
+
+t('a key readable by its group is refused when it is the user\'s own, as libpq does', () => {
+  if (!certs || process.platform === 'win32') return;
+  const key = path.join(dir, 'group.key');
+  copyFileSync(certs.key, key);
+  chmodSync(key, 0o640);
+  // The test's own file: 0600 or less (libpq allows 0640 only for a key root owns and another user reads).
+  refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${certs!.cert}&sslkey=${key}`, {}, noHome), 'bad-sslkey', /mode 640/);
 });
 
 t.run();

@@ -21,13 +21,18 @@ t('lines are split on unescaped colons; \\: and \\\\ stand for themselves; only 
     'h\\:x:*:*:*:pa\\:ss\\\\word:ignored after the colon',
     '\\*:5432:app:deploy:literal-star-host',
     'too:few:fields',
-    'crlf:5432:app:deploy:ends-with-cr\r',
+    'crlf:5432:app:deploy:ends-with-cr\r\r',
+    'h:1:d:u:trailing\\',
+    'h:2:d:u:*',
   ].join('\n'));
   assert.equal(lines.map((l) => [l.fields, l.password, l.line]), [
     [['db.example.com', '5432', 'app', 'deploy'], 'plain', 3],
     [['h:x', null, null, null], 'pa:ss\\word', 4],
     [['*', '5432', 'app', 'deploy'], 'literal-star-host', 5],
     [['crlf', '5432', 'app', 'deploy'], 'ends-with-cr', 7],
+    // A backslash at the end of the line stands for itself; a * password is a password.
+    [['h', '1', 'd', 'u'], 'trailing\\', 8],
+    [['h', '2', 'd', 'u'], '*', 9],
   ]);
 });
 
@@ -55,6 +60,7 @@ t('the file is PGPASSFILE, else ~/.pgpass, else on Windows %APPDATA%\\postgresql
   assert.is(pgpassPath({ PGPASSFILE: '/etc/x' }, 'linux', '/home/a'), '/etc/x');
   assert.is(pgpassPath({}, 'linux', '/home/a'), '/home/a/.pgpass');
   assert.is(pgpassPath({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32', 'C:\\Users\\a'), 'C:\\Users\\a\\AppData\\Roaming\\postgresql\\pgpass.conf');
+
 });
 
 t('a password is given by a URL with a non-empty password, or by PGPASSWORD', () => {
@@ -83,6 +89,10 @@ t('the file is read only when private to its owner, and the answer says where th
     chmodSync(file, 0o600);
     assert.equal(passwordFromFile(conn, { PGPASSFILE: file }), { password: 's3cret', note: `the password came from ${file} line 2` });
     assert.equal(passwordFromFile({ ...conn, user: 'other' }, { PGPASSFILE: file }), { password: '', note: `no line of the password file ${file} matches db.example.com:5432:app:other` });
+    // passfile= in the URL comes before PGPASSFILE.
+    const other = path.join(p.dir, 'other');
+    writeFileSync(other, '*:*:*:*:from-passfile\n', { mode: 0o600 });
+    assert.is(passwordFromFile(conn, { PGPASSFILE: file }, other).password, 'from-passfile');
     // No file: no password and nothing to say (the usual case).
     assert.equal(passwordFromFile(conn, { PGPASSFILE: path.join(p.dir, 'none') }), { password: '' });
     const folder = path.join(p.dir, 'folder');

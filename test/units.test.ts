@@ -44,6 +44,11 @@ units('passwords are redacted from URLs and scrubbed from messages', () => {
   assert.is(redactUrl('postgres://u@h/db?password=s3cret'), 'postgres://u@h/db?password=***');
   const url = 'postgres://u:p%40ss@h/db';
   assert.not.match(scrub(`failed for ${url} with p@ss`, url, {}), 'p@ss');
+  // A key's passphrase (or a password) in the query is scrubbed wherever a message quotes it.
+  const withKey = 'postgres://u@h/db?sslmode=require&sslpassword=k3y-phrase&password=pw-in-query';
+  const scrubbed = scrub('bad decrypt for k3y-phrase, login pw-in-query', withKey, {});
+  assert.not.match(scrubbed, 'k3y-phrase');
+  assert.not.match(scrubbed, 'pw-in-query');
 });
 
 units('lock keys differ per schema and fit in a positive int4', () => {
