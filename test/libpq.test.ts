@@ -32,6 +32,16 @@ function ssl(url: string, env: NodeJS.ProcessEnv = {}, home: string | null = noH
   return got as Exclude<typeof got, boolean | string>;
 }
 
+/** A home folder whose ~/.postgresql holds copies of `files` (name in the folder -> source), the key private. */
+function homeWith(name: string, files: Record<string, string>): string {
+  const home = path.join(dir, name);
+  const folder = path.join(home, '.postgresql');
+  mkdirSync(folder, { recursive: true });
+  for (const [target, source] of Object.entries(files)) copyFileSync(source, path.join(folder, target));
+  if ('postgresql.key' in files) chmodSync(path.join(folder, 'postgresql.key'), 0o600);
+  return home;
+}
+
 function refused(fn: () => unknown, code: string, message: RegExp): void {
   try {
     fn();
@@ -61,13 +71,7 @@ t('sslcert and sslkey from the URL or PGSSLCERT/PGSSLKEY go to the handshake, an
 
 t('~/.postgresql/postgresql.crt and .key are used when TLS is required, root.crt for verify-*', () => {
   if (!certs) return;
-  const home = path.join(dir, 'home');
-  const folder = path.join(home, '.postgresql');
-  mkdirSync(folder, { recursive: true });
-  copyFileSync(certs.cert, path.join(folder, 'postgresql.crt'));
-  copyFileSync(certs.key, path.join(folder, 'postgresql.key'));
-  copyFileSync(certs.ca, path.join(folder, 'root.crt'));
-  chmodSync(path.join(folder, 'postgresql.key'), 0o600);
+  const home = homeWith('home', { 'postgresql.crt': certs.cert, 'postgresql.key': certs.key, 'root.crt': certs.ca });
   assert.is(ssl(`${URL}?sslmode=require`, {}, home).cert, readFileSync(certs.cert, 'utf8'));
   const verify = ssl(`${URL}?sslmode=verify-full`, {}, home);
   assert.is(verify.ca, readFileSync(certs.ca, 'utf8'));
@@ -102,9 +106,7 @@ t('require verifies the chain when a root certificate file exists, as libpq does
   // A root file that is not there: plain require.
   assert.is(tlsSettings(`${URL}?sslmode=require&sslrootcert=${path.join(dir, 'none.crt')}`, {}, noHome).ssl, 'require');
   // ~/.postgresql/root.crt counts too; prefer is left alone.
-  const home = path.join(dir, 'home-root');
-  mkdirSync(path.join(home, '.postgresql'), { recursive: true });
-  copyFileSync(c.ca, path.join(home, '.postgresql', 'root.crt'));
+  const home = homeWith('home-root', { 'root.crt': c.ca });
   assert.is(ssl(`${URL}?sslmode=require`, {}, home).rejectUnauthorized, true);
   assert.is(tlsSettings(URL, {}, home).ssl, 'prefer');
   refused(() => tlsSettings(`${URL}?sslmode=require&sslrootcert=system`, {}, noHome), 'bad-sslmode', /sslrootcert=system needs sslmode=verify-full/);
@@ -128,12 +130,7 @@ t('the query is read as libpq reads it: %XX decoded, + kept, password and passfi
 t('without a home folder nothing is looked for there, and an empty sslcert means the default file, as in libpq', () => {
   assert.is(tlsSettings(`${URL}?sslmode=require`, {}, null).ssl, 'require');
   if (!certs) return;
-  const home = path.join(dir, 'home-default');
-  const folder = path.join(home, '.postgresql');
-  mkdirSync(folder, { recursive: true });
-  copyFileSync(certs.cert, path.join(folder, 'postgresql.crt'));
-  copyFileSync(certs.key, path.join(folder, 'postgresql.key'));
-  chmodSync(path.join(folder, 'postgresql.key'), 0o600);
+  const home = homeWith('home-default', { 'postgresql.crt': certs.cert, 'postgresql.key': certs.key });
   assert.is(ssl(`${URL}?sslmode=require&sslcert=`, {}, home).cert, readFileSync(certs.cert, 'utf8'));
   refused(() => tlsSettings(`${URL}?sslmode=require&sslcert=${certs!.cert}`, {}, null), 'bad-sslkey', /has no key/);
 });
