@@ -25,22 +25,21 @@ for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) {
   }
   // A buffer of the chunk's size: a slab would keep its whole megabyte alive in the main thread.
   const bytes = new Uint8Array(total);
-  const where = new Int32Array(3 * got.length);
+  const where = new Int32Array(2 * got.length);
   const errors: (string | null)[] = [];
   let at = 0;
   got.forEach((one, k) => {
     if (typeof one === 'string') {
-      where[3 * k] = -1;
       errors.push(one);
       return;
     }
     bytes.set(one, at);
-    where[3 * k + 1] = at;
-    where[3 * k + 2] = one.byteLength;
+    where[2 * k] = at;
+    where[2 * k + 1] = one.byteLength;
     at += one.byteLength;
     errors.push(null);
   });
   reader.reuse();
-  const message: ChunkMessage = { chunk: c, buffers: [bytes.buffer], where, errors };
+  const message: ChunkMessage = { chunk: c, bytes: bytes.buffer, where, errors };
   parentPort!.postMessage(message, [bytes.buffer, where.buffer]);
 }

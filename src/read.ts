@@ -97,12 +97,12 @@ export function readOne(reader: SlabReader, file: string): ReadOutcome {
 }
 
 /**
- * A chunk read by the worker: for each file, [buffer index, offset, length]
- * in `where` (buffer index -1: `errors` holds the message).
+ * A chunk read by the worker, all its files in one buffer: for each file,
+ * [offset, length] in `where`, or its error message in `errors`.
  */
 export interface ChunkMessage {
   chunk: number;
-  buffers: ArrayBuffer[];
+  bytes: ArrayBuffer;
   where: Int32Array;
   errors: (string | null)[];
 }
@@ -135,10 +135,8 @@ export async function readFiles(
     // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
     await new Promise<void>((resolve) => {
       worker.on('message', (m: ChunkMessage) => {
-        const views = m.buffers.map((b) => new Uint8Array(b));
         for (let k = 0, i = m.chunk * CHUNK; k < m.errors.length; k++, i++) {
-          const b = m.where[3 * k];
-          out[i] = b < 0 ? m.errors[k]! : views[b].subarray(m.where[3 * k + 1], m.where[3 * k + 1] + m.where[3 * k + 2]);
+          out[i] = m.errors[k] ?? new Uint8Array(m.bytes, m.where[2 * k], m.where[2 * k + 1]);
         }
         done.add(m.chunk);
         if (stats) stats.workerChunks++;
