@@ -104,7 +104,7 @@ export function libpqSettings(url: string | undefined, env: NodeJS.ProcessEnv, h
   }
   const ssl = query.get('ssl');
   const mode = query.get('sslmode') ?? (ssl === 'true' ? 'require' : ssl === 'false' ? 'disable' : ssl) ?? env.PGSSLMODE ?? 'prefer';
-  const folder = home === null ? undefined : libpqFolder(env, home);
+  const folder = libpqFolder(env, home ?? undefined);
   const rootCert = query.get('sslrootcert') ?? env.PGSSLROOTCERT ?? (folder && existing(path.join(folder, 'root.crt')));
   // An empty sslcert or sslkey is unset, as in libpq.
   const given = { cert: query.get('sslcert') || env.PGSSLCERT || undefined, key: query.get('sslkey') || env.PGSSLKEY || undefined, passphrase: query.get('sslpassword') || undefined };
@@ -145,9 +145,17 @@ export function safeHome(): string | undefined {
   }
 }
 
-/** libpq's folder for root.crt and the default client certificate: ~/.postgresql, %APPDATA%\postgresql on Windows. */
-function libpqFolder(env: NodeJS.ProcessEnv, home: string): string {
-  return process.platform === 'win32' ? path.join(env.APPDATA ?? home, 'postgresql') : path.join(home, '.postgresql');
+/**
+ * libpq's per-user folder, for root.crt and the default client certificate
+ * (and pgpass.conf on Windows): ~/.postgresql, %APPDATA%\postgresql on
+ * Windows; undefined without a home folder (or APPDATA).
+ */
+export function libpqFolder(env: NodeJS.ProcessEnv, home: string | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32') {
+    const base = env.APPDATA ?? home;
+    return base === undefined ? undefined : path.win32.join(base, 'postgresql');
+  }
+  return home === undefined ? undefined : path.join(home, '.postgresql');
 }
 
 function existing(file: string): string | undefined {

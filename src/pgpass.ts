@@ -10,7 +10,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { safeHome } from './libpq.js';
+import { libpqFolder, safeHome } from './libpq.js';
 
 export interface PgpassLine {
   /** host, port, database, user: a value, or null for `*` (any). */
@@ -31,11 +31,13 @@ export interface PgpassTarget {
 /** Where the password file is: PGPASSFILE, else libpq's place for this platform. */
 export function pgpassPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home?: string): string | undefined {
   if (env.PGPASSFILE) return env.PGPASSFILE;
-  if (platform === 'win32' && env.APPDATA) return path.win32.join(env.APPDATA, 'postgresql', 'pgpass.conf');
   // Looked up only here: a process without a home folder has no password file (as with libpq).
-  const folder = home ?? safeHome();
-  if (folder === undefined) return undefined;
-  return platform === 'win32' ? path.win32.join(folder, 'postgresql', 'pgpass.conf') : path.join(folder, '.pgpass');
+  const own = home ?? safeHome();
+  if (platform === 'win32') {
+    const folder = libpqFolder(env, own, platform);
+    return folder === undefined ? undefined : path.win32.join(folder, 'pgpass.conf');
+  }
+  return own === undefined ? undefined : path.join(own, '.pgpass');
 }
 
 /**
