@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { usageError } from './errors.js';
+import { isSecretParameter } from './redact.js';
 
 /** Seconds for one connection attempt: the option, else libpq's connect_timeout (URL, then PGCONNECT_TIMEOUT), else 10. */
 export function connectTimeout(options: { url?: string; connectTimeoutSeconds?: number }, env: NodeJS.ProcessEnv): number {
@@ -79,7 +80,8 @@ function readQuery(url: string | undefined, drop: readonly string[]): { get: (ke
 }
 
 function redactQueryPart(part: string): string {
-  return /pass/i.test(part.split('=')[0]) ? `${part.split('=')[0]}=***` : part;
+  const key = part.split('=')[0];
+  return isSecretParameter(key) ? `${key}=***` : part;
 }
 
 /**

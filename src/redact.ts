@@ -6,12 +6,17 @@ import { userInfo } from 'node:os';
  * Kept apart from db.ts so that commands without a database load no driver.
  */
 
+/** Whether a URL query parameter may hold a secret (password, sslpassword, any name with "pass"): its value is never shown. */
+export function isSecretParameter(key: string): boolean {
+  return /pass/i.test(key);
+}
+
 /** The URL with its password (and any password parameter) replaced by `***`. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    for (const key of [...u.searchParams.keys()]) if (isSecretParameter(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
     return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***');
@@ -26,7 +31,7 @@ export function scrub(message: string, url: string | undefined, env: NodeJS.Proc
     try {
       const u = new URL(url);
       if (u.password) secrets.push(u.password, decodeURIComponent(u.password));
-      for (const [key, value] of u.searchParams) if (/pass/i.test(key) && value) secrets.push(value);
+      for (const [key, value] of u.searchParams) if (isSecretParameter(key) && value) secrets.push(value);
     } catch { /* not a URL: nothing to extract */ }
     out = out.split(url).join(redactUrl(url));
   }
