@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { ParsedHeaders } from './headers.js';
 import { prepareFile } from './prepare.js';
-import { readFiles } from './read.js';
+import { isLocalFileSystem, readFiles } from './read.js';
 import type { Revision, RevisionFile } from './types.js';
 
 export interface FileEntry {
@@ -32,9 +32,8 @@ export interface ReadResult {
   problems: Problem[];
 }
 
+
 const MIGRATION_NAME = /^(.*)\.(up|down)\.sql$/;
-const ID = /^[0-9A-Za-z]+$/;
-const PARENT_TOKEN = /^[0-9A-Za-z]+$/;
 
 interface Half {
   entry: FileEntry;
@@ -54,11 +53,17 @@ export interface ReadOptions {
   contents?: boolean;
 }
 
+/** The up and down file of one id, as far as they were found. */
+interface Pair {
+  up?: Half;
+  down?: Half;
+}
+
 /** Turn file entries into revisions, reporting every problem found. */
 export function readRevisions(entries: readonly FileEntry[], { contents = true }: ReadOptions = {}): ReadResult {
   const problems: Problem[] = [];
-  const ups = new Map<string, Half>();
-  const downs = new Map<string, Half>();
+  // One table of pairs by id (not one per kind): half the lookups, for a folder of 20,000 revisions.
+  const pairs = new Map<string, Pair>();
   const downHalves: Half[] = [];
   const duplicated = new Set<string>();
   // Up files first, so a duplicated id is reported once, on the up files.
@@ -66,14 +71,19 @@ export function readRevisions(entries: readonly FileEntry[], { contents = true }
     const half = classifyName(entry, problems);
     if (half === undefined) continue;
     if (!half.isUp) downHalves.push(half);
-    else addHalf(ups, half);
+    else addHalf(half);
   }
-  for (const half of downHalves) addHalf(downs, half);
+  for (const half of downHalves) addHalf(half);
 
-  function addHalf(table: Map<string, Half>, half: Half): void {
-    const other = table.get(half.id);
+  function addHalf(half: Half): void {
+    const pair = pairs.get(half.id);
+    if (!pair) {
+      pairs.set(half.id, half.isUp ? { up: half } : { down: half });
+      return;
+    }
+    const other = half.isUp ? pair.up : pair.down;
     if (!other) {
-      table.set(half.id, half);
+      pair.down = half; // the up file came first (only a down file can join a pair)
       return;
     }
     if (!half.isUp && duplicated.has(half.id)) return;
@@ -87,9 +97,18 @@ export function readRevisions(entries: readonly FileEntry[], { contents = true }
 
   const revisions: Revision[] = [];
   const parentLines = new Map<string, number>();
-  for (const up of ups.values()) {
-    const id = up.id;
-    const down = downs.get(id);
+  // Pairs with an up file were made first, in the order of the up files; then those with a down file only.
+  for (const [id, { up, down }] of pairs) {
+    if (!up) {
+      problems.push({
+        file: down!.entry.path, line: 1, revision: id, code: 'missing-up-file',
+        message: `revision ${id} has a down file but no up file`,
+        hint: `create ${siblingPath(down!.entry.path, '.up.sql')} or remove the down file`,
+      });
+      const denied = accessProblem(down!);
+      if (denied) problems.push(denied);
+      continue;
+    }
     if (!down) {
       problems.push({
         file: up.entry.path, line: 1, revision: id, code: 'missing-down-file',
@@ -109,17 +128,6 @@ export function readRevisions(entries: readonly FileEntry[], { contents = true }
     }
     const revision = buildRevision(up, down, problems, parentLines, contents);
     if (revision) revisions.push(revision);
-  }
-  for (const down of downs.values()) {
-    const id = down.id;
-    if (ups.has(id)) continue;
-    problems.push({
-      file: down.entry.path, line: 1, revision: id, code: 'missing-up-file',
-      message: `revision ${id} has a down file but no up file`,
-      hint: `create ${siblingPath(down.entry.path, '.up.sql')} or remove the down file`,
-    });
-    const denied = accessProblem(down);
-    if (denied) problems.push(denied);
   }
   return { revisions, parentLines, problems };
 }
@@ -153,7 +161,7 @@ function classifyName(entry: FileEntry, problems: Problem[]): Half | undefined {
     });
     return undefined;
   }
-  const base = path.basename(filePath);
+  const base = baseName(filePath);
   const m = MIGRATION_NAME.exec(base);
   if (!m) {
     problems.push({
@@ -167,7 +175,7 @@ function classifyName(entry: FileEntry, problems: Problem[]): Half | undefined {
   const underscore = stem.indexOf('_');
   const id = underscore === -1 ? stem : stem.slice(0, underscore);
   const slug = underscore === -1 ? '' : stem.slice(underscore + 1);
-  if (!ID.test(id)) {
+  if (!isToken(id)) {
     problems.push({
       file: filePath, code: 'bad-id',
       message: `"${id}" in ${base} is not a valid revision id: an id is letters and digits only, before the first "_"`,
@@ -176,6 +184,21 @@ function classifyName(entry: FileEntry, problems: Problem[]): Half | undefined {
     return undefined;
   }
   return { entry, id, slug, isUp: m[2] === 'up' };
+}
+
+/** path.basename, whose handling of trailing separators a listed file never needs (on POSIX). */
+function baseName(filePath: string): string {
+  return path.sep === '/' && !filePath.endsWith('/') ? filePath.slice(filePath.lastIndexOf('/') + 1) : path.basename(filePath);
+}
+
+/** Letters and digits (ASCII), at least one: a revision id or parent token. A loop, not a regex: it runs for every file. */
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return false;
+  }
+  return true;
 }
 
 function siblingPath(filePath: string, suffix: string): string {
@@ -188,7 +211,8 @@ function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: M
   if (!upFile || !downFile) return undefined;
   const { file: upInfo, parsed: upHeaders } = upFile;
   const { file: downInfo, parsed: downHeaders } = downFile;
-  problems.push(...upHeaders.problems, ...downHeaders.problems);
+  for (const p of upHeaders.problems) problems.push(p);
+  for (const p of downHeaders.problems) problems.push(p);
 
   const parents = readParents(up, upHeaders, problems);
   const parentHeader = upHeaders.headers.get('parent');
@@ -251,8 +275,8 @@ function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): stri
     return undefined;
   }
   // One id (most revisions) needs no regex split; the value is trimmed already.
-  const tokens = PARENT_TOKEN.test(header.value) ? [header.value] : header.value.split(/[\s,]+/).filter(Boolean);
-  const bad = tokens.filter((t) => !PARENT_TOKEN.test(t));
+  const tokens = isToken(header.value) ? [header.value] : header.value.split(/[\s,]+/).filter(Boolean);
+  const bad = tokens.filter((t) => !isToken(t));
   if (tokens.length === 0 || bad.length > 0) {
     problems.push({
       file, line: header.line, revision: up.id, code: 'bad-header',
@@ -305,6 +329,9 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
  * `history`, which shows the up files' headers, in half the reads. Their
  * revisions have an empty down text and checksum, and their problems are
  * not found: an outline is for listing, never for running or verifying.
+ * With `contents: false` (the bytes are checked, never kept as texts), files
+ * on a local file system are read with one read fewer each (readFiles'
+ * `shortReadIsEnd`).
  *
  * Read synchronously, on this thread and for long lists one worker thread
  * too (readFiles, src/read.ts). Measured on
@@ -313,7 +340,7 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
  * fails with EMFILE (too many open files) past the descriptor limit, which
  * made every revision past it look unreadable.
  */
-export async function readFolder(dir: string, { outline = false }: { outline?: boolean } = {}): Promise<FileEntry[]> {
+export async function readFolder(dir: string, { outline = false, contents = true }: { outline?: boolean } & ReadOptions = {}): Promise<FileEntry[]> {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
@@ -321,22 +348,33 @@ export async function readFolder(dir: string, { outline = false }: { outline?: b
   let root: string | undefined;
   const entries: FileEntry[] = [];
   const toRead: FileEntry[] = [];
-  for (const { rel, link } of listSqlFiles(dir)) {
+  const folders = new Set<string>();
+  let notRegular = false;
+  for (const { rel, link, special } of listSqlFiles(dir)) {
+    if (special) notRegular = true;
     const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
     const entry: FileEntry = { path: shown };
     if (link === 'folder') entry.linkedFolder = true;
     else if (outline && rel.endsWith('.down.sql')) entry.unread = true;
     else {
       if (link === 'file') {
+        notRegular = true;
         root ??= realpathSync(dir);
         const outside = escapes(shown, root);
         if (outside !== undefined) entry.outside = outside;
       }
-      if (entry.outside === undefined) toRead.push(entry);
+      if (entry.outside === undefined) {
+        toRead.push(entry);
+        folders.add(path.dirname(shown));
+      }
     }
     entries.push(entry);
   }
-  const read = await readFiles(toRead.map((e) => e.path));
+  // Bytes that are only checked can trust a short read as the end where every
+  // folder read from is local (a subfolder may be another file system) and
+  // every file is regular; a link or a pipe is left to the careful way.
+  const shortReadIsEnd = !contents && !notRegular && [...folders].every(isLocalFileSystem);
+  const read = await readFiles(toRead.map((e) => e.path), { shortReadIsEnd });
   toRead.forEach((entry, i) => {
     const got = read[i];
     if (typeof got === 'string') entry.readError = got;
@@ -378,7 +416,7 @@ function listSqlFiles(dir: string): Listed[] {
       else if (entry.isSymbolicLink()) {
         const linked = isFolder(path.join(dir, child));
         if (linked || SQL_FILE.test(entry.name)) found.push({ rel: child, link: linked ? 'folder' : 'file' });
-      } else if (SQL_FILE.test(entry.name)) found.push({ rel: child });
+      } else if (SQL_FILE.test(entry.name)) found.push(entry.isFile() ? { rel: child } : { rel: child, special: true });
     }
   }
   return found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -387,6 +425,8 @@ function listSqlFiles(dir: string): Listed[] {
 interface Listed {
   rel: string;
   link?: 'file' | 'folder';
+  /** Neither a regular file nor a link: a pipe or a device, say, which may read short before its end. */
+  special?: boolean;
 }
 
 /** Where a linked file really is, when that is outside `root` (a real path); undefined inside or when it cannot be resolved. */

@@ -33,7 +33,7 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline }), { contents: options.contents });
+  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline, contents: options.contents }), { contents: options.contents });
 }
 
 /**

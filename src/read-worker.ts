@@ -11,7 +11,7 @@ const files = (workerData.files as string).split('\0');
 const next = workerData.next as Int32Array;
 const chunks = Math.ceil(files.length / CHUNK);
 // One reader for all chunks, reused: each chunk is copied out before the next is read.
-const reader = new SlabReader();
+const reader = new SlabReader(workerData.shortReadIsEnd === true);
 
 for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) {
   const start = c * CHUNK;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFolder } from '../src/files.js';
-import { CHUNK, readFiles, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
+import { CHUNK, isLocalFileSystem, readFiles, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -33,7 +33,7 @@ t('files larger than the slab are read whole, and earlier views stay intact', ()
       return file;
     });
     // A 16-byte slab, a new one when fewer than 4 bytes are left: every growth path runs.
-    const reader = new SlabReader(16, 4);
+    const reader = new SlabReader(false, 16, 4);
     const views = files.map((f) => reader.read(f));
     views.forEach((v, i) => assert.equal(Buffer.from(v), Buffer.from(bytes(sizes[i], i)), `file ${i} (${sizes[i]} bytes)`));
   } finally {
@@ -48,9 +48,67 @@ t('a pipe is read to its end, past short reads', async () => {
     if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo here
     // Three writes with pauses: the reader gets short reads before the end.
     const writer = spawn('sh', ['-c', '(printf a; sleep 0.2; printf b; sleep 0.2; printf c) > "$0"', fifo]);
-    const got = new SlabReader(16, 4).read(fifo);
+    const got = new SlabReader(false, 16, 4).read(fifo);
     await new Promise((resolve) => writer.on('exit', resolve));
     assert.is(Buffer.from(got).toString(), 'abc');
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('trusting short reads, files of every size are still read whole, through every growth path', () => {
+  const p = tempProject();
+  try {
+    const sizes = [0, 1, 15, 16, 17, 40, 1000, 3, 64, 5000, 2];
+    const files = sizes.map((n, i) => {
+      const file = path.join(p.dir, `f${i}.bin`);
+      writeFileSync(file, bytes(n, i));
+      return file;
+    });
+    // A read that fills the room it was given is not short: the file goes on in a larger slab.
+    const reader = new SlabReader(true, 16, 4);
+    const views = files.map((f) => reader.read(f));
+    views.forEach((v, i) => assert.equal(Buffer.from(v), Buffer.from(bytes(sizes[i], i)), `file ${i} (${sizes[i]} bytes)`));
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('trusting short reads stops at the first one: which is why a pipe in the folder is read the careful way', async () => {
+  const p = tempProject({ '0001_a.up.sql': '-- parent: base\n', '0001_a.down.sql': 'select 1;\n' });
+  try {
+    const fifo = path.join(p.dir, 'pipe.sql');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo here
+    const feed = () => spawn('sh', ['-c', '(printf a; sleep 0.2; printf b; sleep 0.2; printf c) > "$0"', fifo]);
+    let writer = feed();
+    assert.is(Buffer.from(new SlabReader(true).read(fifo)).toString(), 'a');
+    // The writer dies writing "b" to a pipe nobody reads any more (SIGPIPE).
+    await new Promise((resolve) => writer.on('exit', resolve));
+    // readFolder sees the pipe is no regular file and reads everything until a read returns nothing.
+    writer = feed();
+    const entries = await readFolder(p.dir, { contents: false });
+    await new Promise((resolve) => writer.on('exit', resolve));
+    assert.is(Buffer.from(entries.find((e) => e.path === fifo)!.bytes!).toString(), 'abc');
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('only listed local file systems are trusted with short reads', () => {
+  const p = tempProject();
+  p.cleanup();
+  assert.is(isLocalFileSystem(p.dir), false, 'a folder that is gone');
+  // procfs (Linux) is not a file system of regular files on a disk.
+  if (process.platform === 'linux') assert.is(isLocalFileSystem('/proc'), false);
+  if (process.platform !== 'linux') assert.is(isLocalFileSystem('.'), false);
+});
+
+t('readFolder with contents: false reads the same bytes as readFileSync', async () => {
+  const files: Record<string, string> = { '0003_big.up.sql': '-- parent: base\n' + 'select 1;\n'.repeat(300_000) };
+  for (let i = 4; i < 300; i++) files[`${String(i).padStart(4, '0')}_r.${i % 2 ? 'up' : 'down'}.sql`] = `-- parent: x\n${'select 1;'.repeat(i)}\n`;
+  const p = tempProject(files);
+  try {
+    for (const e of await readFolder(p.dir, { contents: false })) assert.ok(e.bytes && Buffer.from(e.bytes).equals(readFileSync(e.path)), e.path);
   } finally {
     p.cleanup();
   }
