@@ -5,10 +5,32 @@
  * `build`, in time linear in nodes + edges (plus one sort of the ids). Walks
  * are iterative, because real graphs have 100,000+ revisions in long chains.
  * Internally a revision is its rank in the sorted id list, so "smallest id
- * first" is a comparison of integers.
+ * first" is a comparison of integers, and its parents and children are
+ * ranges of flat integer arrays (Edges), not an array per revision.
  */
 import { usageError, type Problem } from './errors.js';
 import type { GraphNode } from './types.js';
+
+/**
+ * The edges of every revision in one flat list (compressed rows): those of
+ * revision i are list[start[i]] .. list[start[i + 1] - 1]. Two typed arrays
+ * instead of 100,000 small arrays for the garbage collector to copy.
+ */
+class Edges {
+  constructor(
+    readonly start: Int32Array,
+    readonly list: Int32Array,
+  ) {}
+
+  count(i: number): number {
+    return this.start[i + 1] - this.start[i];
+  }
+
+  /** The ranks at the other end of i's edges, in order. */
+  of(i: number): Int32Array {
+    return this.list.subarray(this.start[i], this.start[i + 1]);
+  }
+}
 
 export class Graph {
   readonly size: number;
@@ -28,16 +50,18 @@ export class Graph {
     private readonly ids: readonly string[],
     private readonly rank: ReadonlyMap<string, number>,
     private readonly nodes: readonly GraphNode[],
-    private readonly up: readonly (readonly number[])[],
-    private readonly down: readonly (readonly number[])[],
+    /** Known, distinct, non-self parents, as listed. */
+    private readonly up: Edges,
+    /** Children, sorted by id. */
+    private readonly down: Edges,
     /** Index in `order`, or -1 for an unordered revision. */
     private readonly pos: Int32Array,
     orderIdx: readonly number[],
   ) {
     this.size = ids.length;
     this.order = orderIdx.map((i) => ids[i]);
-    this.heads = orderIdx.filter((i) => down[i].length === 0).map((i) => ids[i]);
-    this.roots = orderIdx.filter((i) => up[i].length === 0).map((i) => ids[i]);
+    this.heads = orderIdx.filter((i) => down.count(i) === 0).map((i) => ids[i]);
+    this.roots = orderIdx.filter((i) => up.count(i) === 0).map((i) => ids[i]);
     const unordered: string[] = [];
     for (let i = 0; i < ids.length; i++) if (pos[i] < 0) unordered.push(ids[i]);
     this.unordered = unordered;
@@ -50,30 +74,36 @@ export class Graph {
    */
   static build(input: Iterable<GraphNode>): { graph: Graph; problems: Problem[] } {
     const problems: Problem[] = [];
-    const first = new Map<string, GraphNode>();
+    // One map, first from id to its place in `unique`, then to its rank.
+    const rank = new Map<string, number>();
+    const unique: GraphNode[] = [];
     for (const node of input) {
-      if (first.has(node.id)) {
+      if (rank.has(node.id)) {
         problems.push({
           revision: node.id,
           code: 'duplicate-id',
           message: `revision id ${node.id} is defined more than once; the first definition is used`,
           hint: `Give one of them a new id (\`migrate new\` generates unique ids).`,
         });
-      } else first.set(node.id, node);
+      } else {
+        rank.set(node.id, unique.length);
+        unique.push(node);
+      }
     }
-    const ids = [...first.keys()].sort(); // UTF-16 order = code point order for ASCII ids
-    const rank = new Map<string, number>();
-    ids.forEach((id, i) => rank.set(id, i));
-    const nodes = ids.map((id) => first.get(id)!);
-    const n = ids.length;
-    const up: number[][] = new Array(n);
-    const down: number[][] = Array.from({ length: n }, () => []);
+    const n = unique.length;
+    const ids = unique.map((node) => node.id).sort(); // UTF-16 order = code point order for ASCII ids
+    const nodes: GraphNode[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      nodes[i] = unique[rank.get(ids[i])!];
+      rank.set(ids[i], i);
+    }
+    const upStart = new Int32Array(n + 1);
+    const upList: number[] = [];
+    const childCount = new Int32Array(n);
     // A self-parent is a one-revision cycle: it and its descendants stay unordered.
     const selfParent = new Uint8Array(n);
-    // Visiting children in rank order leaves every `down` list sorted by id.
     for (let i = 0; i < n; i++) {
       const id = ids[i];
-      const kept: number[] = [];
       const given = nodes[i].parents;
       const seen = given.length > 1 ? new Set<string>() : null; // most revisions have one parent
       for (const p of given) {
@@ -104,12 +134,20 @@ export class Graph {
             hint: `Fix the \`-- parent:\` header of ${id} (\`migrate history\` lists the revisions), or use base for a root.`,
           });
         } else {
-          kept.push(r);
-          down[r].push(i);
+          upList.push(r);
+          childCount[r]++;
         }
       }
-      up[i] = kept;
+      upStart[i + 1] = upList.length;
     }
+    const up = new Edges(upStart, Int32Array.from(upList));
+    const downStart = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) downStart[i + 1] = downStart[i] + childCount[i];
+    const downList = new Int32Array(downStart[n]);
+    const filled = downStart.slice(0, n);
+    // Visiting children in rank order leaves every revision's children sorted by id.
+    for (let i = 0; i < n; i++) for (let k = upStart[i]; k < upStart[i + 1]; k++) downList[filled[upList[k]]++] = i;
+    const down = new Edges(downStart, downList);
 
     const pos = new Int32Array(n).fill(-1);
     const orderIdx = kahn(up, down, selfParent, pos);
@@ -129,13 +167,13 @@ export class Graph {
   /** Known parents of `id` (as listed, without duplicates or self); [] for an unknown id. */
   parents(id: string): readonly string[] {
     const i = this.rank.get(id);
-    return i === undefined ? [] : this.up[i].map((j) => this.ids[j]);
+    return i === undefined ? [] : Array.from(this.up.of(i), (j) => this.ids[j]);
   }
 
   /** Children of `id`, sorted by id; [] for an unknown id. */
   children(id: string): readonly string[] {
     const i = this.rank.get(id);
-    return i === undefined ? [] : this.down[i].map((j) => this.ids[j]);
+    return i === undefined ? [] : Array.from(this.down.of(i), (j) => this.ids[j]);
   }
 
   /** Ancestors of the given revisions (one BFS over all of them); unknown ids are ignored. */
@@ -225,7 +263,7 @@ export class Graph {
     return scored.slice(0, 5).map(([, id]) => id);
   }
 
-  private reach(ids: Iterable<string>, edges: readonly (readonly number[])[], inclusive: boolean): Set<string> {
+  private reach(ids: Iterable<string>, { start, list }: Edges, inclusive: boolean): Set<string> {
     const seen = new Uint8Array(this.size);
     const queue: number[] = [];
     const starts: number[] = [];
@@ -233,22 +271,17 @@ export class Graph {
       const i = this.rank.get(id);
       if (i !== undefined) starts.push(i);
     }
-    for (const s of starts) {
-      for (const j of edges[s]) {
+    const visit = (i: number): void => {
+      for (let k = start[i]; k < start[i + 1]; k++) {
+        const j = list[k];
         if (!seen[j]) {
           seen[j] = 1;
           queue.push(j);
         }
       }
-    }
-    for (let q = 0; q < queue.length; q++) {
-      for (const j of edges[queue[q]]) {
-        if (!seen[j]) {
-          seen[j] = 1;
-          queue.push(j);
-        }
-      }
-    }
+    };
+    for (const s of starts) visit(s);
+    for (let q = 0; q < queue.length; q++) visit(queue[q]);
     const out = new Set<string>();
     if (inclusive) for (const s of starts) out.add(this.ids[s]);
     for (const i of queue) out.add(this.ids[i]);
@@ -261,20 +294,21 @@ function fail(code: string, message: string, details: { candidates: string[]; hi
 }
 
 /** Deterministic Kahn: a binary min-heap of ranks, so the smallest ready id goes next. */
-function kahn(up: readonly number[][], down: readonly number[][], blocked: Uint8Array, pos: Int32Array): number[] {
-  const n = up.length;
+function kahn(up: Edges, down: Edges, blocked: Uint8Array, pos: Int32Array): number[] {
+  const n = pos.length;
   const waiting = new Int32Array(n);
   const heap: number[] = [];
   for (let i = 0; i < n; i++) {
-    waiting[i] = up[i].length + blocked[i];
+    waiting[i] = up.count(i) + blocked[i];
     if (waiting[i] === 0) heapPush(heap, i);
   }
   const order: number[] = [];
+  const { start, list } = down;
   while (heap.length) {
     const i = heapPop(heap);
     pos[i] = order.length;
     order.push(i);
-    for (const c of down[i]) if (--waiting[c] === 0) heapPush(heap, c);
+    for (let k = start[i]; k < start[i + 1]; k++) if (--waiting[list[k]] === 0) heapPush(heap, list[k]);
   }
   return order;
 }
@@ -314,7 +348,7 @@ function heapPop(heap: number[]): number {
  * revisions among the unordered ones (iterative Tarjan), each printed as the
  * shortest cycle through the component's smallest id, parents before children.
  */
-function findCycles(ids: readonly string[], down: readonly number[][], pos: Int32Array): Problem[] {
+function findCycles(ids: readonly string[], down: Edges, pos: Int32Array): Problem[] {
   const n = ids.length;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
@@ -338,8 +372,8 @@ function findCycles(ids: readonly string[], down: readonly number[][], pos: Int3
     while (frames.length) {
       const top = frames.length - 1;
       const v = frames[top];
-      if (edge[top] < down[v].length) {
-        const w = down[v][edge[top]++];
+      if (edge[top] < down.count(v)) {
+        const w = down.list[down.start[v] + edge[top]++];
         if (index[w] < 0) enter(w);
         else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
         continue;
@@ -386,12 +420,12 @@ function minOf(xs: readonly number[]): number {
 }
 
 /** BFS from `start` inside component `c` until an edge leads back to `start`. */
-function shortestCycle(start: number, down: readonly number[][], comp: Int32Array, c: number): number[] {
+function shortestCycle(start: number, down: Edges, comp: Int32Array, c: number): number[] {
   const prev = new Map<number, number>([[start, -1]]);
   const queue = [start];
   for (let q = 0; q < queue.length; q++) {
     const v = queue[q];
-    for (const w of down[v]) {
+    for (const w of down.of(v)) {
       if (comp[w] !== c) continue;
       if (w === start) {
         const path: number[] = [];
