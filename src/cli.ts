@@ -348,10 +348,10 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   const lines: string[] = [];
   entries.forEach((e, i) => {
     const rev = project.revisions.get(e.id);
-    const marks = [
-      e.head && c.cyan('(head)'),
-      current.has(e.id) ? c.green('(current)') : state?.applied.has(e.id) && c.dim('(applied)'),
-    ].filter(Boolean).map((m) => ' ' + m).join('');
+    // Concatenated, not an array joined: this runs for every revision (20,000 in benchmarks).
+    let marks = e.head ? ' ' + c.cyan('(head)') : '';
+    if (current.has(e.id)) marks += ' ' + c.green('(current)');
+    else if (state?.applied.has(e.id)) marks += ' ' + c.dim('(applied)');
     const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
     const text = `${c.yellow(e.id)}  ${rev?.message ?? ''}${parents}${marks}`;
     if (lanes) {

@@ -167,13 +167,13 @@ export class Graph {
   /** Known parents of `id` (as listed, without duplicates or self); [] for an unknown id. */
   parents(id: string): readonly string[] {
     const i = this.rank.get(id);
-    return i === undefined ? [] : Array.from(this.up.of(i), (j) => this.ids[j]);
+    return i === undefined ? [] : this.idsOf(this.up, i);
   }
 
   /** Children of `id`, sorted by id; [] for an unknown id. */
   children(id: string): readonly string[] {
     const i = this.rank.get(id);
-    return i === undefined ? [] : Array.from(this.down.of(i), (j) => this.ids[j]);
+    return i === undefined ? [] : this.idsOf(this.down, i);
   }
 
   /** Ancestors of the given revisions (one BFS over all of them); unknown ids are ignored. */
@@ -261,6 +261,13 @@ export class Graph {
     }
     scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
     return scored.slice(0, 5).map(([, id]) => id);
+  }
+
+  /** The ids at the other end of i's edges. */
+  private idsOf({ start, list }: Edges, i: number): string[] {
+    const out: string[] = [];
+    for (let k = start[i]; k < start[i + 1]; k++) out.push(this.ids[list[k]]);
+    return out;
   }
 
   private reach(ids: Iterable<string>, { start, list }: Edges, inclusive: boolean): Set<string> {
