@@ -7,9 +7,9 @@ import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { ParsedHeaders } from './headers.js';
-import { prepareFile } from './prepare.js';
+import { prepareFile, type PreparedFile } from './prepare.js';
 import { isLocalFileSystem, readFiles } from './read.js';
-import type { Revision, RevisionFile } from './types.js';
+import type { Revision } from './types.js';
 
 export interface FileEntry {
   /** Path shown to users (the folder joined with the relative path). */
@@ -219,6 +219,10 @@ function siblingPath(filePath: string, suffix: string): string {
   return filePath.replace(/\.(up|down)\.sql$/, suffix);
 }
 
+/** Headers whose misspellings are reported, besides `parent` (its own message, readParents). */
+const UP_ONLY_KEYS = ['message', 'transaction'] as const;
+const DOWN_ONLY_KEYS = ['transaction', 'irreversible'] as const;
+
 function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: Map<string, number>, contents: boolean): Revision | undefined {
   const upFile = readHalf(up, problems, contents);
   const downFile = readHalf(down, problems, contents);
@@ -234,8 +238,8 @@ function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: M
 
   misplaced(up.entry.path, up.id, upHeaders, 'irreversible', 'the down file', problems);
   misplaced(down.entry.path, down.id, downHeaders, 'parent', 'the up file', problems);
-  reportNearMisses(up, upHeaders, ['message', 'transaction'], problems);
-  reportNearMisses(down, downHeaders, ['transaction', 'irreversible'], problems);
+  reportNearMisses(up, upHeaders, UP_ONLY_KEYS, problems);
+  reportNearMisses(down, downHeaders, DOWN_ONLY_KEYS, problems);
 
   const irreversible = downHeaders.headers.get('irreversible');
   if (irreversible && irreversible.value === '') {
@@ -254,9 +258,9 @@ function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: M
   };
 }
 
-function readHalf(half: Half, problems: Problem[], contents: boolean): { file: RevisionFile; parsed: ParsedHeaders } | undefined {
+function readHalf(half: Half, problems: Problem[], contents: boolean): Required<PreparedFile> | undefined {
   const { entry } = half;
-  if (entry.unread) return { file: { path: entry.path, text: '', checksum: '', transactional: true, bodyLine: 1 }, parsed: NOTHING_PARSED };
+  if (entry.unread) return { file: { path: entry.path, text: '', checksum: '', transactional: true, bodyLine: 1 }, parsed: NOTHING_PARSED, problems: [] };
   const denied = accessProblem(half);
   if (denied || entry.bytes === undefined) {
     if (denied) problems.push(denied);
@@ -266,7 +270,7 @@ function readHalf(half: Half, problems: Problem[], contents: boolean): { file: R
   for (const { file, line, ...rest } of prepared.problems) problems.push({ file, line, revision: half.id, ...rest });
   if (!prepared.file || !prepared.parsed) return undefined;
   for (const p of prepared.parsed.problems) p.revision = half.id;
-  return { file: prepared.file, parsed: prepared.parsed };
+  return prepared as Required<PreparedFile>;
 }
 
 /** The headers of a file that was not read. */
@@ -288,8 +292,9 @@ function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): stri
     });
     return undefined;
   }
-  // One id (most revisions) needs no regex split; the value is trimmed already.
-  const tokens = isToken(header.value) ? [header.value] : header.value.split(/[\s,]+/).filter(Boolean);
+  // One id (most revisions) needs no regex split and no further check; the value is trimmed already.
+  if (header.value !== 'base' && isToken(header.value)) return [header.value];
+  const tokens = header.value.split(/[\s,]+/).filter(Boolean);
   const bad = tokens.filter((t) => !isToken(t));
   if (tokens.length === 0 || bad.length > 0) {
     problems.push({

@@ -59,11 +59,12 @@ function isDirectory(dir: string): boolean {
 /** Check a folder given as entries (no disk access: used by tests and the library). */
 export function projectFromEntries(dir: string, entries: readonly FileEntry[], options: ReadOptions = {}): Project {
   const { revisions, parentLines, problems } = readRevisions(entries, options);
-  const byId = new Map(revisions.map((r) => [r.id, r]));
+  const byId = new Map<string, Revision>();
+  for (const r of revisions) byId.set(r.id, r);
   // A revision whose files exist but could not be read (a broken header, say)
   // still counts as known, so its children do not also report an unknown parent.
   const broken = new Set(problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !byId.has(id)));
-  const built = Graph.build([...revisions, ...[...broken].map((id) => ({ id, parents: [] }))]);
+  const built = Graph.build(broken.size ? [...revisions, ...[...broken].map((id) => ({ id, parents: [] }))] : revisions);
   for (const p of built.problems) {
     const rev = p.revision === undefined ? undefined : byId.get(p.revision);
     if (rev) {
