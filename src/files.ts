@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { ParsedHeaders } from './headers.js';
 import { prepareFile, type PreparedFile } from './prepare.js';
-import { isLocalFileSystem, readFiles } from './read.js';
+import { readFiles, shortReadsEndUnder, type ReadStats } from './read.js';
 import type { Revision } from './types.js';
 
 export interface FileEntry {
@@ -348,9 +348,6 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
  * `history`, which shows the up files' headers, in half the reads. Their
  * revisions have an empty down text and checksum, and their problems are
  * not found: an outline is for listing, never for running or verifying.
- * With `contents: false` (the bytes are checked, never kept as texts), files
- * on a local file system are read with one read fewer each (readFiles'
- * `shortReadIsEnd`).
  *
  * Read synchronously, on this thread and for long lists one worker thread
  * too (readFiles, src/read.ts). Measured on
@@ -359,7 +356,21 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
  * fails with EMFILE (too many open files) past the descriptor limit, which
  * made every revision past it look unreadable.
  */
-export async function readFolder(dir: string, { outline = false, contents = true }: { outline?: boolean } & ReadOptions = {}): Promise<FileEntry[]> {
+export async function readFolder(dir: string, { outline = false }: { outline?: boolean } = {}): Promise<FileEntry[]> {
+  return readEntries(dir, { outline });
+}
+
+/**
+ * readFolder, and with `contents: false` (for loadProject only, whose
+ * project is then an outline: the bytes are checked, never kept as texts,
+ * hashed or run) files are read with one read fewer each where that is safe:
+ * every listed file regular and `shortReadsEndUnder(dir)` (readFiles'
+ * `shortReadIsEnd`). `stats` is for tests and benchmarks.
+ */
+export async function readEntries(
+  dir: string,
+  { outline = false, contents = true, stats }: { outline?: boolean; stats?: ReadStats } & ReadOptions = {},
+): Promise<FileEntry[]> {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
@@ -367,7 +378,7 @@ export async function readFolder(dir: string, { outline = false, contents = true
   let root: string | undefined;
   const entries: FileEntry[] = [];
   const toRead: FileEntry[] = [];
-  const { files, kinds, folders } = listSqlFiles(dir);
+  const { files, kinds } = listSqlFiles(dir);
   const notRegular = kinds.size > 0;
   for (const rel of files) {
     const kind = notRegular ? kinds.get(rel) : undefined;
@@ -386,11 +397,9 @@ export async function readFolder(dir: string, { outline = false, contents = true
     }
     entries.push(entry);
   }
-  // Bytes that are only checked can trust a short read as the end where every
-  // folder listed is local (a subfolder may be another file system) and
-  // every file is regular; a link or a pipe is left to the careful way.
-  const shortReadIsEnd = !contents && !notRegular && folders.every(isLocalFileSystem);
-  const read = await readFiles(toRead.map((e) => e.path), { shortReadIsEnd });
+  // A link or a pipe is left to the careful way.
+  const shortReadIsEnd = !contents && !notRegular && shortReadsEndUnder(dir);
+  const read = await readFiles(toRead.map((e) => e.path), { shortReadIsEnd, stats });
   toRead.forEach((entry, i) => {
     const got = read[i];
     if (typeof got === 'string') entry.readError = got;
@@ -417,7 +426,6 @@ const SQL_FILE = process.platform === 'darwin' || process.platform === 'win32' ?
 function listSqlFiles(dir: string): Listing {
   const found: string[] = [];
   const kinds = new Map<string, Kind>();
-  const listed: string[] = [];
   const folders = [''];
   while (folders.length) {
     const rel = folders.pop()!;
@@ -428,7 +436,6 @@ function listSqlFiles(dir: string): Listing {
     } catch {
       continue;
     }
-    listed.push(folder);
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const child = rel ? `${rel}/${entry.name}` : entry.name;
@@ -446,7 +453,7 @@ function listSqlFiles(dir: string): Listing {
     }
   }
   // Plain strings, in the default sort (by UTF-16 code units, as `<` compares): no object per file.
-  return { files: found.sort(), kinds, folders: listed };
+  return { files: found.sort(), kinds };
 }
 
 /** What a listed path is when it is not a regular file. A special file (a pipe or a device, say) may read short before its end. */
@@ -457,8 +464,6 @@ interface Listing {
   files: string[];
   /** The kind of each listed path that is not a regular file. */
   kinds: ReadonlyMap<string, Kind>;
-  /** Every folder listed, `dir` included, as paths under `dir`. */
-  folders: string[];
 }
 
 /** Where a linked file really is, when that is outside `root` (a real path); undefined inside or when it cannot be resolved. */

@@ -2,7 +2,7 @@
  * A migrations folder loaded and checked: its revisions, the graph they form,
  * and every problem found (files, headers, graph), each with file and line.
  */
-import { readFolder, readRevisions, type FileEntry, type ReadOptions } from './files.js';
+import { readEntries, readRevisions, type FileEntry, type ReadOptions } from './files.js';
 import { Graph } from './graph.js';
 import { statSync } from 'node:fs';
 import { usageError, type Problem } from './errors.js';
@@ -33,7 +33,7 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  return projectFromEntries(dir, await readFolder(dir, { outline: options.outline, contents: options.contents }), { contents: options.contents });
+  return projectFromEntries(dir, await readEntries(dir, { outline: options.outline, contents: options.contents }), { contents: options.contents });
 }
 
 /**

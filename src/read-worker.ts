@@ -17,6 +17,7 @@ for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) {
   const start = c * CHUNK;
   const end = Math.min(files.length, start + CHUNK);
   const got = [];
+  const readsBefore = reader.reads;
   let total = 0;
   for (let i = start; i < end; i++) {
     const one = readOne(reader, files[i]);
@@ -40,6 +41,6 @@ for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) {
     errors.push(null);
   });
   reader.reuse();
-  const message: ChunkMessage = { chunk: c, bytes: bytes.buffer, where, errors };
+  const message: ChunkMessage = { chunk: c, reads: reader.reads - readsBefore, bytes: bytes.buffer, where, errors };
   parentPort!.postMessage(message, [bytes.buffer, where.buffer]);
 }

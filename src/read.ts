@@ -7,7 +7,7 @@
  * thread (`readFiles`): the system calls are most of the time, and they run
  * in parallel.
  */
-import { closeSync, openSync, readSync, statfsSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statfsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -19,6 +19,8 @@ const MIN_FREE = 64 << 10;
 export class SlabReader {
   private slab = new Uint8Array(0);
   private used = 0;
+  /** Read calls made so far (for tests and benchmarks). */
+  reads = 0;
 
   /**
    * `shortReadIsEnd`: see `ReadOptions`. Otherwise a file is read until a
@@ -46,6 +48,7 @@ export class SlabReader {
         }
         const room = this.slab.length - end;
         const n = readSync(fd, this.slab, end, room, null);
+        this.reads++;
         end += n;
         if (n === 0 || (n < room && this.shortReadIsEnd)) break;
       }
@@ -86,8 +89,10 @@ export interface ReadOptions {
    * Take a read that returns less than asked as the end of the file, saving
    * the read that would return nothing (a quarter of the system calls per
    * file). Only for bytes that are checked and dropped, never run or hashed,
-   * and on a local file system (`isLocalFileSystem`), where a regular file
-   * reads short only at its end or on an I/O error.
+   * and for regular files where `shortReadsEndUnder` holds: there a regular
+   * file reads short only at its end or on an I/O error (which such bytes
+   * may then hide: a later command that runs them reads them the careful
+   * way and reports it).
    */
   shortReadIsEnd?: boolean;
 }
@@ -99,14 +104,33 @@ export interface ReadOptions {
  */
 const LOCAL_FILE_SYSTEMS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x794c7630, 0xf2f52010, 0x2fc12fc1]);
 
-/** True when every file in `folder` (a folder, not a link) is on a local file system of LOCAL_FILE_SYSTEMS. */
-export function isLocalFileSystem(folder: string): boolean {
+/**
+ * True when a short read of a regular file found under `folder` (not through
+ * a link) can only be its end: on Linux, the folder is on a file system of
+ * LOCAL_FILE_SYSTEMS and nothing is mounted below it. A mounted subfolder,
+ * or a single file mounted from elsewhere (as container volumes often are),
+ * may be on any file system, and looks like any other entry in a listing.
+ */
+export function shortReadsEndUnder(folder: string): boolean {
   if (process.platform !== 'linux') return false;
   try {
-    return LOCAL_FILE_SYSTEMS.has(statfsSync(folder).type);
+    if (!LOCAL_FILE_SYSTEMS.has(statfsSync(folder).type)) return false;
+    return !mountsBelow(readFileSync('/proc/self/mountinfo', 'utf8'), realpathSync(folder));
   } catch {
     return false;
   }
+}
+
+/** Whether a /proc/self/mountinfo text lists a mount point strictly below `realFolder`, an absolute real path. Pure. */
+export function mountsBelow(mountinfo: string, realFolder: string): boolean {
+  const prefix = realFolder.endsWith('/') ? realFolder : `${realFolder}/`;
+  for (const line of mountinfo.split('\n')) {
+    // The fifth field is the mount point, with space, tab, newline and backslash written as octal escapes.
+    const point = line.split(' ')[4];
+    if (point === undefined) continue;
+    if (point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))).startsWith(prefix)) return true;
+  }
+  return false;
 }
 
 /** How the reading was shared (for tests and benchmarks). */
@@ -115,6 +139,8 @@ export interface ReadStats {
   workerChunks: number;
   /** Chunks the worker claimed and never delivered (it failed or died), read by this thread instead. */
   recovered: number;
+  /** Read calls, on both threads (the worker's as it reports them with its chunks). */
+  reads: number;
 }
 
 /** Read one file with `reader`: its bytes, or the error's message. */
@@ -132,6 +158,8 @@ export function readOne(reader: SlabReader, file: string): ReadOutcome {
  */
 export interface ChunkMessage {
   chunk: number;
+  /** Read calls the worker made for the chunk (ReadStats). */
+  reads: number;
   bytes: ArrayBuffer;
   where: Int32Array;
   errors: (string | null)[];
@@ -174,7 +202,10 @@ export async function readFiles(
           out[i] = m.errors[k] ?? new Uint8Array(m.bytes, m.where[2 * k], m.where[2 * k + 1]);
         }
         done.add(m.chunk);
-        if (stats) stats.workerChunks++;
+        if (stats) {
+          stats.workerChunks++;
+          stats.reads += m.reads;
+        }
         if (done.size === chunks) resolve();
       });
       worker.on('exit', () => resolve());
@@ -190,6 +221,7 @@ export async function readFiles(
     worker.removeAllListeners('message');
     worker.unref();
   }
+  if (stats) stats.reads += reader.reads;
   return out;
 }
 

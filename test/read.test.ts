@@ -5,14 +5,14 @@
  * worker thread shares the reading, fails to start or dies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFolder } from '../src/files.js';
-import { CHUNK, isLocalFileSystem, readFiles, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
+import { readEntries, readFolder } from '../src/files.js';
+import { CHUNK, mountsBelow, readFiles, shortReadsEndUnder, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -79,14 +79,17 @@ t('trusting short reads stops at the first one: which is why a pipe in the folde
   try {
     const fifo = path.join(p.dir, 'pipe.sql');
     if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo here
-    const feed = () => spawn('sh', ['-c', '(printf a; sleep 0.2; printf b; sleep 0.2; printf c) > "$0"', fifo]);
-    let writer = feed();
-    assert.is(Buffer.from(new SlabReader(true).read(fifo)).toString(), 'a');
-    // The writer dies writing "b" to a pipe nobody reads any more (SIGPIPE).
-    await new Promise((resolve) => writer.on('exit', resolve));
-    // readFolder sees the pipe is no regular file and reads everything until a read returns nothing.
-    writer = feed();
-    const entries = await readFolder(p.dir, { contents: false });
+    // Writes "a", then holds the pipe open (exec: the one process that has it) until killed.
+    const holder = spawn('sh', ['-c', 'exec 3>"$0"; printf a >&3; exec sleep 60', fifo]);
+    try {
+      assert.is(Buffer.from(new SlabReader(true).read(fifo)).toString(), 'a');
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.on('exit', resolve));
+    }
+    // readEntries sees the pipe is no regular file and reads it until a read returns nothing.
+    const writer = spawn('sh', ['-c', '(printf a; sleep 0.2; printf b; sleep 0.2; printf c) > "$0"', fifo]);
+    const entries = await readEntries(p.dir, { contents: false });
     await new Promise((resolve) => writer.on('exit', resolve));
     assert.is(Buffer.from(entries.find((e) => e.path === fifo)!.bytes!).toString(), 'abc');
   } finally {
@@ -94,21 +97,51 @@ t('trusting short reads stops at the first one: which is why a pipe in the folde
   }
 });
 
-t('only listed local file systems are trusted with short reads', () => {
-  const p = tempProject();
-  p.cleanup();
-  assert.is(isLocalFileSystem(p.dir), false, 'a folder that is gone');
-  // procfs (Linux) is not a file system of regular files on a disk.
-  if (process.platform === 'linux') assert.is(isLocalFileSystem('/proc'), false);
-  if (process.platform !== 'linux') assert.is(isLocalFileSystem('.'), false);
+t('mount points below a folder are found in mountinfo, escapes and all', () => {
+  const info = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '40 22 0:35 / /srv/app/migrations rw,relatime shared:2 - ext4 /dev/vdb rw',
+    '41 22 0:36 / /srv/app/migrations2/x rw - nfs4 host:/x rw',
+    '42 22 8:1 /data/one.sql /srv/my\\040app/migrations/0001_a.up.sql rw - fuse.grpcfuse grpcfuse rw',
+    '',
+  ].join('\n');
+  assert.is(mountsBelow(info, '/srv/app/migrations'), false, 'a mount at the folder itself is the folder');
+  assert.is(mountsBelow(info, '/srv/app'), true, 'the migrations mount is below /srv/app');
+  assert.is(mountsBelow(info, '/srv/my app/migrations'), true, 'a file mounted in, its path escaped');
+  assert.is(mountsBelow(info, '/srv/my app/other'), false);
+  assert.is(mountsBelow(info, '/'), true, 'everything is below the root');
 });
 
-t('readFolder with contents: false reads the same bytes as readFileSync', async () => {
+t('short reads are trusted only on a listed local file system with nothing mounted below', () => {
+  const p = tempProject();
+  p.cleanup();
+  assert.is(shortReadsEndUnder(p.dir), false, 'a folder that is gone');
+  if (process.platform !== 'linux') return void assert.is(shortReadsEndUnder('.'), false, 'only on Linux');
+  assert.is(shortReadsEndUnder('/proc'), false, 'procfs is not listed');
+  assert.is(shortReadsEndUnder('/'), false, 'file systems are mounted below the root');
+});
+
+t('readEntries reads each file once when nothing is kept, and until a read returns nothing otherwise', async () => {
   const files: Record<string, string> = { '0003_big.up.sql': '-- parent: base\n' + 'select 1;\n'.repeat(300_000) };
   for (let i = 4; i < 300; i++) files[`${String(i).padStart(4, '0')}_r.${i % 2 ? 'up' : 'down'}.sql`] = `-- parent: x\n${'select 1;'.repeat(i)}\n`;
   const p = tempProject(files);
   try {
-    for (const e of await readFolder(p.dir, { contents: false })) assert.ok(e.bytes && Buffer.from(e.bytes).equals(readFileSync(e.path)), e.path);
+    const n = Object.keys(files).length;
+    const count = async (contents: boolean) => {
+      const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+      const entries = await readEntries(p.dir, { contents, stats });
+      for (const e of entries) assert.ok(e.bytes && Buffer.from(e.bytes).equals(readFileSync(e.path)), e.path);
+      return stats.reads;
+    };
+    const careful = await count(true);
+    assert.ok(careful >= 2 * n, `contents kept: each file read until a read returns nothing (${careful} reads)`);
+    // A folder made just now has nothing mounted below it: on ext4 or tmpfs (the usual homes of the
+    // temporary folder on Linux) short reads must be trusted; elsewhere this cannot be known here.
+    const usual = process.platform === 'linux' && [0xef53, 0x01021994].includes(statfsSync(p.dir).type);
+    if (!usual) return void process.stderr.write(`read: ${p.dir} is not on ext4 or tmpfs: one read per file not checked\n`);
+    assert.ok(shortReadsEndUnder(p.dir), 'a fresh folder on ext4 or tmpfs');
+    // The 3 MB file outgrows slabs and takes more reads either way; every file saves exactly the last one.
+    assert.is(careful - (await count(false)), n, 'nothing kept: a short read is the end');
   } finally {
     p.cleanup();
   }
@@ -212,7 +245,7 @@ t('with the worker thread, both threads read chunks, and the result is what one 
     // the worker never reads, the feeder gives up after 30 s and the count
     // below fails instead of the test hanging.)
     const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
-    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
       const got = await within(readFiles(files, { parallelMin: 1, stats }), 'readFiles');
       assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
@@ -226,12 +259,42 @@ t('with the worker thread, both threads read chunks, and the result is what one 
   }
 });
 
+t('the worker trusts short reads when told to, as this thread does', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
+  const p = tempProject();
+  try {
+    // Small regular files (no slab outgrown) and the two pipes of mixedList: one read each when trusted.
+    const files = Array.from({ length: CHUNK * 6 }, (_, i) => {
+      const file = path.join(p.dir, `t${i}.sql`);
+      writeFileSync(file, `select ${i};`);
+      return file;
+    });
+    const first = path.join(p.dir, 'first.sql');
+    const second = path.join(p.dir, 'second.sql');
+    for (const fifo of [first, second]) if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
+    files[0] = first;
+    files[CHUNK] = second;
+    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+    try {
+      const got = await within(readFiles(files, { parallelMin: 1, stats, shortReadIsEnd: true }), 'readFiles');
+      assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
+    } finally {
+      stop();
+    }
+    assert.ok(stats.workerChunks >= 1, `the worker delivered ${stats.workerChunks} chunks`);
+    assert.is(stats.reads, files.length, 'one read per file, on both threads');
+  } finally {
+    p.cleanup();
+  }
+});
+
 t('a worker that cannot start leaves all the reading to this thread', async () => {
   const p = tempProject();
   try {
     const files = Array.from({ length: 3 * CHUNK + 5 }, (_, i) => path.join(p.dir, `f${i}.sql`));
     files.forEach((f, i) => i % 2 && writeFileSync(f, `select ${i};`));
-    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     const got = await within(readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(path.join(p.dir, 'no-such-worker.js')) }), 'readFiles');
     assertSameAsReadFileSync(got, files, {});
     assert.is(stats.workerChunks, 0);
@@ -258,7 +321,7 @@ t('a chunk claimed by a worker that dies is read by this thread', async () => {
     // The first pipe is fed only once the worker has claimed its chunk, so
     // this thread cannot have read everything before; the second whenever it is opened.
     const stop = feeder('while [ ! -e "$2" ]; do sleep 0.01; done; printf y > "$0"; printf x > "$1"', first, second, marker);
-    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
       const got = await within(readFiles(files, { parallelMin: 1, stats, workerUrl: pathToFileURL(dying) }), 'readFiles');
       assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
@@ -288,7 +351,7 @@ t('the bundled CLI reads a long list on two threads by default', async () => {
     const long = [...files];
     while (long.length < 17_000) long.push(...files.slice(CHUNK * 2));
     const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
-    const stats: ReadStats = { workerChunks: 0, recovered: 0 };
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
       const got = await within(bundled(long, { stats }), 'bundled readFiles');
       assertSameAsReadFileSync(got, long, { [first]: 'y', [second]: 'x' });
