@@ -121,6 +121,25 @@ t('short reads are trusted only on a listed local file system with nothing mount
   assert.is(shortReadsEndUnder('/'), false, 'file systems are mounted below the root');
 });
 
+t('a file mounted into the folder turns the trust off', () => {
+  if (process.platform !== 'linux' || spawnSync('unshare', ['-m', 'true']).status !== 0) {
+    return void process.stderr.write('read: no private mount namespace here (unshare -m): mounted file not checked\n');
+  }
+  const p = tempProject({ '0001_a.up.sql': '-- parent: base\n', '0001_a.down.sql': 'select 1;\n' });
+  try {
+    const elsewhere = path.join(p.cwd, 'elsewhere.sql');
+    writeFileSync(elsewhere, 'select 2;\n');
+    const probe = `const { shortReadsEndUnder } = await import(${JSON.stringify(new URL('../src/read.js', import.meta.url).href)}); process.stdout.write(String(shortReadsEndUnder(${JSON.stringify(p.dir)})));`;
+    const run = (mount: boolean) => spawnSync('unshare', ['-m', 'sh', '-c', `${mount ? 'mount --bind "$1" "$2" && ' : ''}exec "$0" --input-type=module -e "$3"`, process.execPath, elsewhere, path.join(p.dir, '0001_a.down.sql'), probe], { encoding: 'utf8' });
+    const mounted = run(true);
+    assert.is(mounted.status, 0, mounted.stderr);
+    assert.is(mounted.stdout.trim(), 'false', 'a file mounted in');
+    if (process.platform === 'linux' && [0xef53, 0x01021994].includes(statfsSync(p.dir).type)) assert.is(run(false).stdout.trim(), 'true', 'the same folder without it');
+  } finally {
+    p.cleanup();
+  }
+});
+
 t('readEntries reads each file once when nothing is kept, and until a read returns nothing otherwise', async () => {
   const files: Record<string, string> = { '0003_big.up.sql': '-- parent: base\n' + 'select 1;\n'.repeat(300_000) };
   for (let i = 4; i < 300; i++) files[`${String(i).padStart(4, '0')}_r.${i % 2 ? 'up' : 'down'}.sql`] = `-- parent: x\n${'select 1;'.repeat(i)}\n`;
