@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pct, waitForIdle } from './lib/idle.js';
 import { checkFolderOptions, folderOption, type FolderOptions } from './lib/options.js';
-import { GNU_TIME, hasGnuTime, measure, timedRun, type Cmd, type Measured } from './lib/timing.js';
+import { GNU_TIME, hasGnuTime, measure, offlineEnv, timedRun, type Cmd, type Measured } from './lib/timing.js';
 
 /** `node <args>` (offline.ts runs only Node programs). */
 const node = (args: readonly string[]): Cmd => ({ exe: process.execPath, args });
@@ -64,17 +64,6 @@ function parseArgs(argv: readonly string[]): Options {
   }
   checkFolderOptions(opts);
   return opts;
-}
-
-/** The environment minus anything that would point the CLI at a database, another folder or other Node flags. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'DATABASE_URL' || k.startsWith('PG') || k.startsWith('SQLREV_') || k.startsWith('NODE_')) continue;
-    env[k] = v;
-  }
-  env.NO_COLOR = '1';
-  return env;
 }
 
 /**

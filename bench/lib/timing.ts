@@ -10,6 +10,17 @@ import path from 'node:path';
 export const GNU_TIME = '/usr/bin/time';
 export const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
 
+/** The environment minus anything that would point the CLI at a database, another folder or other Node flags. */
+export function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'DATABASE_URL' || k.startsWith('PG') || k.startsWith('SQLREV_') || k.startsWith('NODE_')) continue;
+    env[k] = v;
+  }
+  env.NO_COLOR = '1';
+  return env;
+}
+
 /** A command to run: an executable and its arguments. */
 export interface Cmd {
   exe: string;
