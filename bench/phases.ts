@@ -14,7 +14,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFolder, readRevisions } from '../src/files.js';
+import { readRevisions } from '../src/files.js';
+import { readFolder } from '../src/folder.js';
 import { Graph } from '../src/graph.js';
 import { drawLanes, historyEntries } from '../src/history.js';
 import { planDown, planUp } from '../src/plan.js';

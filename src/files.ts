@@ -1,14 +1,12 @@
 /**
  * From migration files to revisions. `readRevisions` is pure (paths and bytes
- * in, revisions and problems out); `readFolder` is the only disk access.
+ * in, revisions and problems out); the disk is read in src/folder.ts.
  * Every problem names its file and line; all problems are reported at once.
  */
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { ParsedHeaders } from './headers.js';
 import { prepareFile, type PreparedFile } from './prepare.js';
-import { readFiles, shortReadsEndUnder, type ReadStats } from './read.js';
 import type { Revision } from './types.js';
 
 export interface FileEntry {
@@ -339,149 +337,5 @@ function reportNearMisses(half: Half, parsed: ParsedHeaders, keys: readonly ('me
       message: `"${miss.written}:" looks like a misspelled "${key}:" header, so it is ignored`,
       hint: `write "-- ${key}:"`,
     });
-  }
-}
-
-/**
- * List and read every `.sql` file under `dir` (recursively), sorted by path.
- * With `outline`, down files are listed but not read (`unread`): enough for
- * `history`, which shows the up files' headers, in half the reads. Their
- * revisions have an empty down text and checksum, and their problems are
- * not found: an outline is for listing, never for running or verifying.
- *
- * Read synchronously, on this thread and for long lists one worker thread
- * too (readFiles, src/read.ts). Measured on
- * 200,000 small files (bench/, docs/benchmarks.md): a readFileSync loop
- * takes 1.4–2.5 s; fs/promises readFile, 32 at a time, 14–17 s; all at once
- * fails with EMFILE (too many open files) past the descriptor limit, which
- * made every revision past it look unreadable.
- */
-export async function readFolder(dir: string, { outline = false }: { outline?: boolean } = {}): Promise<FileEntry[]> {
-  return readEntries(dir, { outline });
-}
-
-/**
- * readFolder, and with `contents: false` (for loadProject only, whose
- * project is then an outline: the bytes are checked, never kept as texts,
- * hashed or run) files are read with one read fewer each where that is safe:
- * every listed file regular and `shortReadsEndUnder(dir)` (readFiles'
- * `shortReadIsEnd`). `stats` is for tests and benchmarks.
- */
-export async function readEntries(
-  dir: string,
-  { outline = false, contents = true, stats }: { outline?: boolean; stats?: ReadStats } & ReadOptions = {},
-): Promise<FileEntry[]> {
-  // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
-  // or empty segment, so only the folder's part needs it. (Not on Windows,
-  // where join also turns rel's `/` into `\`.)
-  const prefix = path.join(dir, 'x').slice(0, -1);
-  let root: string | undefined;
-  const entries: FileEntry[] = [];
-  const toRead: FileEntry[] = [];
-  const { files, kinds } = listSqlFiles(dir);
-  const notRegular = kinds.size > 0;
-  for (const rel of files) {
-    const kind = notRegular ? kinds.get(rel) : undefined;
-    const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
-    // `bytes` from the start: one shape for every entry, whose bytes are set below.
-    const entry: FileEntry = { path: shown, bytes: undefined };
-    if (kind === 'linked folder') entry.linkedFolder = true;
-    else if (outline && rel.endsWith('.down.sql')) entry.unread = true;
-    else {
-      if (kind === 'linked file') {
-        root ??= realpathSync(dir);
-        const outside = escapes(shown, root);
-        if (outside !== undefined) entry.outside = outside;
-      }
-      if (entry.outside === undefined) toRead.push(entry);
-    }
-    entries.push(entry);
-  }
-  // A link or a pipe is left to the careful way.
-  const shortReadIsEnd = !contents && !notRegular && shortReadsEndUnder(dir);
-  const read = await readFiles(toRead.map((e) => e.path), { shortReadIsEnd, stats });
-  toRead.forEach((entry, i) => {
-    const got = read[i];
-    if (typeof got === 'string') entry.readError = got;
-    else entry.bytes = got;
-  });
-  return entries;
-}
-
-/** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */
-const SQL_FILE = process.platform === 'darwin' || process.platform === 'win32' ? /\.sql$/i : /\.sql$/;
-
-/**
- * Every `*.sql` file at any depth, relative, `/`-separated and sorted: what
- * the `glob` package returned with `{ nodir: true, dot: false }`. Names starting with
- * a dot are skipped, a missing or unreadable folder lists nothing. Symbolic
- * links are listed with their kind: a linked folder is not entered (and is
- * reported), a linked file is checked for pointing outside the folder.
- *
- * Not `glob` itself: its path-scurry 3.0.0 inserts each entry of a folder
- * with Array.unshift, quadratic in the folder's size. Measured on one flat
- * folder: 40,000 files 0.46–0.59 s, 200,000 files 15.6 s (92% of a profile
- * in that insertion), against 0.05 s and 0.27 s for readdirSync.
- */
-function listSqlFiles(dir: string): Listing {
-  const found: string[] = [];
-  const kinds = new Map<string, Kind>();
-  const folders = [''];
-  while (folders.length) {
-    const rel = folders.pop()!;
-    const folder = rel ? path.join(dir, rel) : dir;
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(folder, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) folders.push(child);
-      else if (entry.isSymbolicLink()) {
-        const linked = isFolder(path.join(dir, child));
-        if (linked || SQL_FILE.test(entry.name)) {
-          found.push(child);
-          kinds.set(child, linked ? 'linked folder' : 'linked file');
-        }
-      } else if (SQL_FILE.test(entry.name)) {
-        found.push(child);
-        if (!entry.isFile()) kinds.set(child, 'special');
-      }
-    }
-  }
-  // Plain strings, in the default sort (by UTF-16 code units, as `<` compares): no object per file.
-  return { files: found.sort(), kinds };
-}
-
-/** What a listed path is when it is not a regular file. A special file (a pipe or a device, say) may read short before its end. */
-type Kind = 'linked file' | 'linked folder' | 'special';
-
-interface Listing {
-  /** Relative paths, sorted. */
-  files: string[];
-  /** The kind of each listed path that is not a regular file. */
-  kinds: ReadonlyMap<string, Kind>;
-}
-
-/** Where a linked file really is, when that is outside `root` (a real path); undefined inside or when it cannot be resolved. */
-function escapes(file: string, root: string): string | undefined {
-  let real: string;
-  try {
-    real = realpathSync(file);
-  } catch {
-    return undefined; // a broken link: reported as unreadable
-  }
-  const rel = path.relative(root, real);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? real : undefined;
-}
-
-function isFolder(file: string): boolean {
-  try {
-    return statSync(file).isDirectory();
-  } catch {
-    return false; // a broken link is listed, and reported as unreadable
   }
 }

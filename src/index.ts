@@ -7,7 +7,8 @@
  */
 export { up, down, stamp, rehash, status, show, verifyDatabase, precheck, type DbOptions, type RunOptions, type RunResult, type StepReport, type Hooks, type StatusResult, type ShowResult, type StampResult, type RehashResult } from './engine.js';
 export { loadProject, projectFromEntries, type Project } from './project.js';
-export { readRevisions, readFolder, type FileEntry } from './files.js';
+export { readRevisions, type FileEntry } from './files.js';
+export { readFolder } from './folder.js';
 export { Graph } from './graph.js';
 export { parseTarget, resolveUpTarget, resolveDownTarget, currentHeads, type TargetExpr, type UpGoal, type DownGoal } from './target.js';
 export { planUp, planDown, checkApplied, type Plan } from './plan.js';

@@ -2,7 +2,8 @@
  * A migrations folder loaded and checked: its revisions, the graph they form,
  * and every problem found (files, headers, graph), each with file and line.
  */
-import { readEntries, readRevisions, type FileEntry, type ReadOptions } from './files.js';
+import { readRevisions, type FileEntry, type ReadOptions } from './files.js';
+import { readEntries } from './folder.js';
 import { Graph } from './graph.js';
 import { statSync } from 'node:fs';
 import { usageError, type Problem } from './errors.js';

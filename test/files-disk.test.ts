@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareWithBase } from '../src/base.js';
 import { checkDrift } from '../src/checks.js';
-import { readFolder } from '../src/files.js';
+import { readFolder } from '../src/folder.js';
 import type { Revision } from '../src/types.js';
 import { loadProject, projectFromEntries } from '../src/project.js';
 import { migrate } from './support/cli.js';

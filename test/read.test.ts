@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readEntries, readFolder } from '../src/files.js';
+import { readEntries, readFolder } from '../src/folder.js';
 import { CHUNK, mountsBelow, readFiles, shortReadsEndUnder, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
