@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Problem } from './errors.js';
-import type { ParsedHeaders } from './headers.js';
+import { NO_HEADER_BLOCK, type ParsedHeaders } from './headers.js';
 import { prepareFile, type PreparedFile } from './prepare.js';
 import type { Revision } from './types.js';
 
@@ -29,7 +29,6 @@ export interface ReadResult {
   parentLines: Map<string, number>;
   problems: Problem[];
 }
-
 
 const MIGRATION_NAME = /^(.*)\.(up|down)\.sql$/;
 
@@ -258,7 +257,7 @@ function buildRevision(up: Half, down: Half, problems: Problem[], parentLines: M
 
 function readHalf(half: Half, problems: Problem[], contents: boolean): Required<PreparedFile> | undefined {
   const { entry } = half;
-  if (entry.unread) return { file: { path: entry.path, text: '', checksum: '', transactional: true, bodyLine: 1 }, parsed: NOTHING_PARSED, problems: [] };
+  if (entry.unread) return { file: { path: entry.path, text: '', checksum: '', transactional: true, bodyLine: 1 }, parsed: NO_HEADER_BLOCK, problems: [] };
   const denied = accessProblem(half);
   if (denied || entry.bytes === undefined) {
     if (denied) problems.push(denied);
@@ -271,8 +270,6 @@ function readHalf(half: Half, problems: Problem[], contents: boolean): Required<
   return prepared as Required<PreparedFile>;
 }
 
-/** The headers of a file that was not read. */
-const NOTHING_PARSED: ParsedHeaders = { headers: new Map(), bodyLine: 1, problems: [], nearMisses: new Map() };
 
 function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): string[] | undefined {
   const header = parsed.headers.get('parent');

@@ -26,10 +26,14 @@ export interface ParsedHeaders {
 
 // Shared by every file that has none: most down files have no header at all,
 // and hardly any file has a problem, so a folder of 20,000 revisions is spared
-// some 100,000 empty Maps and arrays (measured: docs/benchmarks.md).
+// some 100,000 empty Maps and arrays (part of the change measured in
+// docs/benchmarks.md, "Status at 4de2529").
 const NO_HEADERS: ReadonlyMap<HeaderKey, Header> = new Map();
 const NO_NEAR_MISSES: ReadonlyMap<HeaderKey, { written: string; line: number }> = new Map();
 const NO_PROBLEMS: readonly Problem[] = Object.freeze([]);
+
+/** What a file without a header block has, or one that was not read: nothing, and its body from line 1. */
+export const NO_HEADER_BLOCK: ParsedHeaders = { headers: NO_HEADERS, bodyLine: 1, problems: NO_PROBLEMS, nearMisses: NO_NEAR_MISSES };
 
 const HEADER_LINE = /^--\s*([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)$/;
 

@@ -23,8 +23,8 @@ export class SlabReader {
   reads = 0;
 
   /**
-   * `shortReadIsEnd`: see `ReadOptions`. Otherwise a file is read until a
-   * read returns nothing: a network or FUSE file system may return a short
+   * `shortReadIsEnd`: see readFiles' option. Otherwise a file is read until
+   * a read returns nothing: a network or FUSE file system may return a short
    * read in the middle of a file, and a truncated revision must never run.
    * That costs one more read per file.
    */
@@ -82,20 +82,6 @@ export const CHUNK = 256;
  * 13 ms less and 40,000 files 55 ms less.
  */
 const PARALLEL_MIN = 16384;
-
-/** How the files are read (readFiles). */
-export interface ReadOptions {
-  /**
-   * Take a read that returns less than asked as the end of the file, saving
-   * the read that would return nothing (a quarter of the system calls per
-   * file). Only for bytes that are checked and dropped, never run or hashed,
-   * and for regular files where `shortReadsEndUnder` holds: there a regular
-   * file reads short only at its end or on an I/O error (which such bytes
-   * may then hide: a later command that runs them reads them the careful
-   * way and reports it).
-   */
-  shortReadIsEnd?: boolean;
-}
 
 /**
  * Linux file systems (statfs f_type) whose regular files read short only at
@@ -171,7 +157,15 @@ export interface ChunkMessage {
  * the next `CHUNK` files from a shared counter, so a worker that starts late
  * or slowly only takes less. Whatever the worker claimed and did not deliver
  * (it failed to start, or died) is read here; the result does not depend on
- * how the work was shared. The options are for tests and benchmarks.
+ * how the work was shared.
+ *
+ * `shortReadIsEnd`: take a read that returns less than asked as the end of
+ * the file, saving the read that would return nothing (a quarter of the
+ * system calls per file). Only for bytes that are checked and dropped, never
+ * run or hashed, and for regular files where `shortReadsEndUnder` holds:
+ * there a regular file reads short only at its end or on an I/O error (which
+ * such bytes may then hide: a later command that runs them reads them the
+ * careful way and reports it). The other options are for tests and benchmarks.
  */
 export async function readFiles(
   files: readonly string[],
@@ -181,7 +175,7 @@ export async function readFiles(
     parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity,
     stats,
     shortReadIsEnd = false,
-  }: { workerUrl?: URL; parallelMin?: number; stats?: ReadStats } & ReadOptions = {},
+  }: { workerUrl?: URL; parallelMin?: number; stats?: ReadStats; shortReadIsEnd?: boolean } = {},
 ): Promise<ReadOutcome[]> {
   const out: ReadOutcome[] = new Array(files.length);
   const chunks = Math.ceil(files.length / CHUNK);
