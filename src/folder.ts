@@ -5,8 +5,8 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import type { FileEntry, ReadOptions } from './files.js';
-import { readFiles, shortReadsEndUnder, type ReadStats } from './read.js';
+import { RevisionBuilder, type FileEntry, type ReadOptions, type ReadResult } from './files.js';
+import { readFiles, SharedReading, shortReadsEndUnder, type ReadOutcome, type ReadStats } from './read.js';
 
 /**
  * List and read every `.sql` file under `dir` (recursively), sorted by path.
@@ -27,29 +27,73 @@ export async function readFolder(dir: string, { outline = false }: { outline?: b
 }
 
 /**
- * readFolder, and with `contents: false` (for loadProject only, whose
- * project is then an outline: the bytes are checked, never kept as texts,
- * hashed or run) files are read with one read fewer each where that is safe:
- * every listed file regular and `shortReadsEndUnder(dir)` (readFiles'
- * `shortReadIsEnd`). `stats` is for tests and benchmarks.
+ * readFolder, and with `contents: false` (for tests and benchmarks of
+ * loadFolder's reading) files are read with one read fewer each where that
+ * is safe (see loadFolder).
  */
 export async function readEntries(
   dir: string,
   { outline = false, contents = true, stats }: { outline?: boolean; stats?: ReadStats } & ReadOptions = {},
 ): Promise<FileEntry[]> {
+  const listed = listEntries(dir, outline);
+  const read = await readFiles(listed.toRead.map((i) => listed.entries[i].path), { shortReadIsEnd: !contents && listed.shortReadIsEnd, stats });
+  listed.toRead.forEach((index, k) => fill(listed.entries[index], read[k]));
+  return listed.entries;
+}
+
+/**
+ * List, read and check the folder (readRevisions of readFolder), each pair
+ * of files made into a revision as soon as both are read, while the reading
+ * goes on (RevisionBuilder). For loadProject. With `contents: false` (the
+ * project is then an outline: the bytes are checked, never kept as texts,
+ * hashed or run) files are read with one read fewer each where that is safe:
+ * every listed file regular and `shortReadsEndUnder(dir)` (readFiles'
+ * `shortReadIsEnd`). `stats` is for tests and benchmarks.
+ */
+export async function loadFolder(
+  dir: string,
+  { outline = false, contents = true, stats }: { outline?: boolean; stats?: ReadStats } & ReadOptions = {},
+): Promise<{ read: ReadResult; entries: FileEntry[] }> {
+  const { entries, toRead, shortReadIsEnd } = listEntries(dir, outline);
+  // The worker starts reading first; this thread pairs the files by name meanwhile.
+  const reading = new SharedReading(toRead.map((i) => entries[i].path), { shortReadIsEnd: !contents && shortReadIsEnd, stats });
+  const unread = new Uint8Array(entries.length);
+  for (const index of toRead) unread[index] = 1;
+  const builder = new RevisionBuilder(entries, { contents }, unread);
+  await reading.each((first, got) => {
+    for (let k = 0; k < got.length; k++) {
+      const index = toRead[first + k];
+      fill(entries[index], got[k]);
+      builder.settle(index);
+    }
+  });
+  return { read: builder.finish(), entries };
+}
+
+function fill(entry: FileEntry, got: ReadOutcome): void {
+  if (typeof got === 'string') entry.readError = got;
+  else entry.bytes = got;
+}
+
+/**
+ * The folder's `.sql` files as entries, sorted by path, with the positions
+ * of those to read. `shortReadIsEnd`: every listed file is regular and
+ * `shortReadsEndUnder(dir)` holds (a link or a pipe is left to the careful way).
+ */
+function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toRead: number[]; shortReadIsEnd: boolean } {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
   const prefix = path.join(dir, 'x').slice(0, -1);
   let root: string | undefined;
   const entries: FileEntry[] = [];
-  const toRead: FileEntry[] = [];
+  const toRead: number[] = [];
   const { files, kinds } = listSqlFiles(dir);
   const notRegular = kinds.size > 0;
   for (const rel of files) {
     const kind = notRegular ? kinds.get(rel) : undefined;
     const shown = path.sep === '/' ? prefix + rel : path.join(dir, rel);
-    // `bytes` from the start: one shape for every entry, whose bytes are set below.
+    // `bytes` from the start: one shape for every entry, whose bytes are set when read.
     const entry: FileEntry = { path: shown, bytes: undefined };
     if (kind === 'linked folder') entry.linkedFolder = true;
     else if (outline && rel.endsWith('.down.sql')) entry.unread = true;
@@ -59,19 +103,11 @@ export async function readEntries(
         const outside = escapes(shown, root);
         if (outside !== undefined) entry.outside = outside;
       }
-      if (entry.outside === undefined) toRead.push(entry);
+      if (entry.outside === undefined) toRead.push(entries.length);
     }
     entries.push(entry);
   }
-  // A link or a pipe is left to the careful way.
-  const shortReadIsEnd = !contents && !notRegular && shortReadsEndUnder(dir);
-  const read = await readFiles(toRead.map((e) => e.path), { shortReadIsEnd, stats });
-  toRead.forEach((entry, i) => {
-    const got = read[i];
-    if (typeof got === 'string') entry.readError = got;
-    else entry.bytes = got;
-  });
-  return entries;
+  return { entries, toRead, shortReadIsEnd: !notRegular && shortReadsEndUnder(dir) };
 }
 
 /** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */

@@ -2,8 +2,8 @@
  * A migrations folder loaded and checked: its revisions, the graph they form,
  * and every problem found (files, headers, graph), each with file and line.
  */
-import { readRevisions, type FileEntry, type ReadOptions } from './files.js';
-import { readEntries } from './folder.js';
+import { readRevisions, type FileEntry, type ReadOptions, type ReadResult } from './files.js';
+import { loadFolder } from './folder.js';
 import { Graph } from './graph.js';
 import { statSync } from 'node:fs';
 import { usageError, type Problem } from './errors.js';
@@ -34,7 +34,8 @@ export async function loadProject(dir: string, options: { allowMissing?: boolean
       hint: 'check --dir, SQLREV_DIR or "dir" in sqlrev.json; migrate init creates the folder',
     });
   }
-  return projectFromEntries(dir, await readEntries(dir, { outline: options.outline, contents: options.contents }), { contents: options.contents });
+  const { read, entries } = await loadFolder(dir, { outline: options.outline, contents: options.contents });
+  return projectFromRead(dir, read, isOutline(entries, options));
 }
 
 /**
@@ -59,7 +60,15 @@ function isDirectory(dir: string): boolean {
 
 /** Check a folder given as entries (no disk access: used by tests and the library). */
 export function projectFromEntries(dir: string, entries: readonly FileEntry[], options: ReadOptions = {}): Project {
-  const { revisions, parentLines, problems } = readRevisions(entries, options);
+  return projectFromRead(dir, readRevisions(entries, options), isOutline(entries, options));
+}
+
+function isOutline(entries: readonly FileEntry[], options: ReadOptions): boolean {
+  return options.contents === false || entries.some((e) => e.unread);
+}
+
+/** The graph of the revisions read, and every problem sorted by file and line. */
+function projectFromRead(dir: string, { revisions, parentLines, problems }: ReadResult, outline: boolean): Project {
   const byId = new Map<string, Revision>();
   for (const r of revisions) byId.set(r.id, r);
   // A revision whose files exist but could not be read (a broken header, say)
@@ -76,7 +85,7 @@ export function projectFromEntries(dir: string, entries: readonly FileEntry[], o
   }
   problems.sort(byLocation);
   const project: Project = { dir, revisions: byId, graph: built.graph, problems };
-  if (options.contents === false || entries.some((e) => e.unread)) project.outline = true;
+  if (outline) project.outline = true;
   return project;
 }
 

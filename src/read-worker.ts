@@ -1,14 +1,16 @@
 /**
- * The worker thread of `readFiles` (src/read.ts): claims chunks of the file
+ * The worker thread of `SharedReading` (src/read.ts): claims chunks of the file
  * list from the shared counter, reads them, and hands each chunk over to
  * the main thread in one buffer of exactly its size, without copying it
  * again there.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { CHUNK, readOne, SlabReader, type ChunkMessage } from './read.js';
 
 const files = (workerData.files as string).split('\0');
 const next = workerData.next as Int32Array;
+// The main thread's end of this channel takes the chunks between its own reads (SharedReading).
+const port = workerData.port as MessagePort;
 const chunks = Math.ceil(files.length / CHUNK);
 // One reader for all chunks, reused: each chunk is copied out before the next is read.
 const reader = new SlabReader(workerData.shortReadIsEnd === true);
@@ -42,5 +44,5 @@ for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) {
   });
   reader.reuse();
   const message: ChunkMessage = { chunk: c, reads: reader.reads - readsBefore, bytes: bytes.buffer, where, errors };
-  parentPort!.postMessage(message, [bytes.buffer, where.buffer]);
+  port.postMessage(message, [bytes.buffer, where.buffer]);
 }

@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statfsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 const SLAB = 1 << 20;
 /** A file starts in a new slab when less than this is left in the current one. */
@@ -151,6 +151,11 @@ export interface ChunkMessage {
   errors: (string | null)[];
 }
 
+/** Takes the outcomes of files `first` to `first + got.length - 1` (see SharedReading). */
+export type TakeChunk = (first: number, got: ReadOutcome[]) => void;
+
+type ReadingOptions = { workerUrl?: URL; parallelMin?: number; stats?: ReadStats; shortReadIsEnd?: boolean };
+
 /**
  * Every file's bytes or error, in order. Lists of `PARALLEL_MIN` files or
  * more, given two CPUs or more, are read by this thread and one worker thread at once, each taking
@@ -167,64 +172,123 @@ export interface ChunkMessage {
  * such bytes may then hide: a later command that runs them reads them the
  * careful way and reports it). The other options are for tests and benchmarks.
  */
-export async function readFiles(
-  files: readonly string[],
-  // With one CPU to run on, a second thread would only add its start-up.
-  {
-    workerUrl = new URL('./read-worker.js', import.meta.url),
-    parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity,
-    stats,
-    shortReadIsEnd = false,
-  }: { workerUrl?: URL; parallelMin?: number; stats?: ReadStats; shortReadIsEnd?: boolean } = {},
-): Promise<ReadOutcome[]> {
+export async function readFiles(files: readonly string[], options: ReadingOptions = {}): Promise<ReadOutcome[]> {
   const out: ReadOutcome[] = new Array(files.length);
-  const chunks = Math.ceil(files.length / CHUNK);
-  const done = new Set<number>();
-  const reader = new SlabReader(shortReadIsEnd);
-  const readChunk = (c: number): void => {
-    for (let i = c * CHUNK, end = Math.min(files.length, i + CHUNK); i < end; i++) out[i] = readOne(reader, files[i]);
-    done.add(c);
-  };
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const worker = files.length >= parallelMin ? startWorker(files, next, workerUrl, shortReadIsEnd) : undefined;
-  for (let c; (c = Atomics.add(next, 0, 1)) < chunks; ) readChunk(c);
-  if (worker && done.size < chunks) {
-    // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
-    await new Promise<void>((resolve) => {
-      worker.on('message', (m: ChunkMessage) => {
-        for (let k = 0, i = m.chunk * CHUNK; k < m.errors.length; k++, i++) {
-          out[i] = m.errors[k] ?? new Uint8Array(m.bytes, m.where[2 * k], m.where[2 * k + 1]);
-        }
-        done.add(m.chunk);
-        if (stats) {
-          stats.workerChunks++;
-          stats.reads += m.reads;
-        }
-        if (done.size === chunks) resolve();
-      });
-      worker.on('exit', () => resolve());
-    });
-    // A worker that failed to start or died leaves its claimed chunks to this thread.
-    for (let c = 0; c < chunks; c++) {
-      if (done.has(c)) continue;
-      readChunk(c);
-      if (stats) stats.recovered++;
-    }
-  }
-  if (worker) {
-    worker.removeAllListeners('message');
-    worker.unref();
-  }
-  if (stats) stats.reads += reader.reads;
+  await new SharedReading(files, options).each((first, got) => {
+    for (let k = 0; k < got.length; k++) out[first + k] = got[k];
+  });
   return out;
 }
 
+/**
+ * readFiles a chunk at a time: `each` hands every chunk to its taker on this
+ * thread as soon as it is in, whichever thread read it, so this thread can
+ * work on the files while the worker still reads (chunks come in any order,
+ * each once). The worker starts when the reading is made, and may take the
+ * first chunks while this thread does something else before `each`.
+ */
+export class SharedReading {
+  private readonly chunks: number;
+  private readonly next = new Int32Array(new SharedArrayBuffer(4));
+  private readonly reader: SlabReader;
+  private readonly worker: Worker | undefined;
+  /** The worker's chunks arrive here; read with receiveMessageOnPort between this thread's own chunks. */
+  private readonly port: MessagePort | undefined;
+  private readonly stats: ReadStats | undefined;
+  /** Settles when the worker has ended (or failed to start): listened for from the start, so no ending is missed. */
+  private readonly ended: Promise<void> | undefined;
+
+  // With one CPU to run on, a second thread would only add its start-up.
+  constructor(
+    private readonly files: readonly string[],
+    { workerUrl = new URL('./read-worker.js', import.meta.url), parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity, stats, shortReadIsEnd = false }: ReadingOptions = {},
+  ) {
+    this.chunks = Math.ceil(files.length / CHUNK);
+    this.reader = new SlabReader(shortReadIsEnd);
+    this.stats = stats;
+    if (files.length >= parallelMin) {
+      const channel = new MessageChannel();
+      this.worker = startWorker(files, this.next, workerUrl, shortReadIsEnd, channel.port2);
+      if (this.worker) {
+        this.port = channel.port1;
+        const worker = this.worker;
+        this.ended = new Promise((resolve) => worker.once('exit', () => resolve()));
+      } else channel.port1.close();
+    }
+  }
+
+  /** Read every file, giving each chunk to `take`; resolves once all are taken. */
+  async each(take: TakeChunk): Promise<void> {
+    const { files, chunks, reader, worker, port, stats } = this;
+    const done = new Set<number>();
+    const readChunk = (c: number): void => {
+      const first = c * CHUNK;
+      const got: ReadOutcome[] = [];
+      for (let i = first, end = Math.min(files.length, first + CHUNK); i < end; i++) got.push(readOne(reader, files[i]));
+      done.add(c);
+      take(first, got);
+    };
+    const deliver = (m: ChunkMessage): void => {
+      const got: ReadOutcome[] = [];
+      for (let k = 0; k < m.errors.length; k++) got.push(m.errors[k] ?? new Uint8Array(m.bytes, m.where[2 * k], m.where[2 * k + 1]));
+      done.add(m.chunk);
+      if (stats) {
+        stats.workerChunks++;
+        stats.reads += m.reads;
+      }
+      take(m.chunk * CHUNK, got);
+    };
+    /** Take one chunk the worker has sent, if there is one. */
+    const takeSent = (): boolean => {
+      const m = port && receiveMessageOnPort(port);
+      if (m) deliver(m.message as ChunkMessage);
+      return m !== undefined;
+    };
+    const drain = (): void => {
+      while (takeSent());
+    };
+    // What the worker has read is taken first: this thread reads only when it has nothing else to take.
+    for (;;) {
+      if (takeSent()) continue;
+      const c = Atomics.add(this.next, 0, 1);
+      if (c >= chunks) break;
+      readChunk(c);
+    }
+    if (worker && port && this.ended) {
+      const { ended } = this;
+      drain();
+      if (done.size < chunks) {
+        // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
+        await new Promise<void>((resolve) => {
+          port.on('message', (m: ChunkMessage) => {
+            deliver(m);
+            if (done.size === chunks) resolve();
+          });
+          void ended.then(() => {
+            drain(); // what it sent before it ended
+            resolve();
+          });
+        });
+      }
+      port.close();
+      worker.unref();
+      // A worker that failed to start or died leaves its claimed chunks to this thread.
+      for (let c = 0; c < chunks; c++) {
+        if (done.has(c)) continue;
+        readChunk(c);
+        if (stats) stats.recovered++;
+      }
+    }
+    if (stats) stats.reads += reader.reads;
+  }
+}
+
 /** The worker that shares the reading, or undefined when none can be made. */
-function startWorker(files: readonly string[], next: Int32Array, url: URL, shortReadIsEnd: boolean): Worker | undefined {
+function startWorker(files: readonly string[], next: Int32Array, url: URL, shortReadIsEnd: boolean, port: MessagePort): Worker | undefined {
   try {
     // One string for the list: a single copy instead of one per path (a path has no NUL).
-    const worker = new Worker(url, { workerData: { files: files.join('\0'), next, shortReadIsEnd } });
-    worker.on('error', () => {}); // its chunks are read here instead (readFiles)
+    const worker = new Worker(url, { workerData: { files: files.join('\0'), next, shortReadIsEnd, port }, transferList: [port] });
+    worker.on('error', () => {}); // its chunks are read here instead (SharedReading)
     return worker;
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checksum, normaliseBytes, normaliseText } from '../src/checksum.js';
+import { RevisionBuilder } from '../src/files.js';
 import { projectFromEntries } from '../src/project.js';
 import { entries, pair } from './support/folder.js';
 
@@ -201,6 +202,15 @@ files('files in subfolders pair by id', () => {
 files('a broken revision does not make its children report an unknown parent', () => {
   const p = load({ '0001_a.up.sql': '-- parnet: base\nselect 1;\n', '0001_a.down.sql': 'select 1;\n', ...pair('0002', '0001') });
   assert.equal(p.problems.map((x) => [x.code, x.revision]), [['missing-parent-header', '0001']]);
+});
+
+files('a revision whose files are still being read is not finished: finish says so instead of leaving it out', () => {
+  const list = entries({ ...pair('0001', 'base'), ...pair('0002', '0001') });
+  const builder = new RevisionBuilder(list, {}, new Uint8Array(list.length).fill(1));
+  list.slice(1).forEach((_, i) => builder.settle(i + 1));
+  assert.throws(() => builder.finish(), /revision 0001 finished before its files were read/);
+  builder.settle(0);
+  assert.equal(builder.finish().revisions.map((r) => r.id), ['0001', '0002']);
 });
 
 files.run();

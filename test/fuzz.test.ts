@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Lexer, splitSql, isCopyFromStdin } from '../src/split.js';
 import { parseHeaders, KNOWN_HEADERS } from '../src/headers.js';
-import { readRevisions, type FileEntry } from '../src/files.js';
+import { readRevisions, RevisionBuilder, type FileEntry } from '../src/files.js';
 import { projectFromEntries } from '../src/project.js';
 import { parseTarget, resolveDownTarget, resolveUpTarget } from '../src/target.js';
 import { SqlrevError } from '../src/errors.js';
@@ -176,6 +176,24 @@ function checkFolder(entries: FileEntry[]): void {
 
 test(`reading a folder of mangled files never throws; every problem names a file and a real line (${CASES} cases)`, () => {
   fuzz('files', CASES, randomFolder, checkFolder);
+});
+
+test(`a folder built a file at a time, in any order, gives what readRevisions gives (${CASES / 2} cases)`, () => {
+  // loadFolder settles each file as its chunk comes in, from either thread: any order, problems in the same order.
+  const withOrder = (r: import('./support/random.js').Random) => {
+    const entries = randomFolder(r);
+    const order = entries.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return { entries, order };
+  };
+  fuzz('files in any order', CASES / 2, withOrder, ({ entries, order }) => {
+    const builder = new RevisionBuilder(entries, {}, new Uint8Array(entries.length).fill(1));
+    for (const index of order) builder.settle(index);
+    assert.equal(builder.finish(), readRevisions(entries));
+  });
 });
 
 // ------------------------------------------------------------ targets

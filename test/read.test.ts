@@ -12,7 +12,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readEntries, readFolder } from '../src/folder.js';
-import { CHUNK, mountsBelow, readFiles, shortReadsEndUnder, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
+import { CHUNK, mountsBelow, readFiles, SharedReading, shortReadsEndUnder, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -293,6 +293,32 @@ t('the worker trusts short reads when told to, as this thread does', async () =>
   }
 });
 
+t('each gives every chunk to its taker exactly once, in whatever order the threads read them', async () => {
+  const p = tempProject();
+  try {
+    const files = Array.from({ length: CHUNK * 12 + 7 }, (_, i) => {
+      const file = path.join(p.dir, `e${i}.sql`);
+      writeFileSync(file, `select ${i};`);
+      return file;
+    });
+    const taken = new Uint8Array(files.length);
+    const firsts: number[] = [];
+    const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+    await within(new SharedReading(files, { parallelMin: 1, stats }).each((first, got) => {
+      firsts.push(first);
+      got.forEach((one, k) => {
+        taken[first + k]++;
+        assert.is(Buffer.from(one as Uint8Array).toString(), `select ${first + k};`);
+      });
+    }), 'each');
+    assert.ok(taken.every((n) => n === 1), 'every file taken once');
+    assert.equal([...firsts].sort((a, b) => a - b), Array.from({ length: 13 }, (_, c) => c * CHUNK));
+    assert.is(stats.recovered, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
 t('a worker that cannot start leaves all the reading to this thread', async () => {
   const p = tempProject();
   try {
@@ -343,11 +369,11 @@ t('a chunk claimed by a worker that dies is read by this thread', async () => {
 t('the bundled CLI reads a long list on two threads by default', async () => {
   if (spawnSync('mkfifo', ['--version']).status !== 0) return;
   if (availableParallelism() < 2) return void process.stderr.write('read: one CPU, no worker by default: skipped\n');
-  // The readFiles that bin/migrate.js runs: the bundle's chunk, with its own read-worker.js beside it.
+  // The SharedReading that bin/migrate.js runs: the bundle's chunk, with its own read-worker.js beside it.
   const bundle = fileURLToPath(new URL('../bundle/', import.meta.url));
-  const chunk = readdirSync(bundle).find((f) => readFileSync(path.join(bundle, f), 'utf8').includes('async function readFiles('));
-  assert.ok(chunk, 'a bundle chunk holds readFiles');
-  const { readFiles: bundled } = await import(pathToFileURL(path.join(bundle, chunk!)).href) as { readFiles: typeof readFiles };
+  const chunk = readdirSync(bundle).find((f) => readFileSync(path.join(bundle, f), 'utf8').includes('SharedReading = class'));
+  assert.ok(chunk, 'a bundle chunk holds SharedReading');
+  const { SharedReading: Bundled } = await import(pathToFileURL(path.join(bundle, chunk!)).href) as { SharedReading: typeof SharedReading };
   const p = tempProject();
   try {
     const { files, first, second } = mixedList(p.dir);
@@ -357,7 +383,8 @@ t('the bundled CLI reads a long list on two threads by default', async () => {
     const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
-      const got = await within(bundled(long, { stats }), 'bundled readFiles');
+      const got: ReadOutcome[] = [];
+      await within(new Bundled(long, { stats }).each((first, chunk) => chunk.forEach((one, k) => (got[first + k] = one))), 'the bundled SharedReading');
       assertSameAsReadFileSync(got, long, { [first]: 'y', [second]: 'x' });
     } finally {
       stop();

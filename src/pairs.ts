@@ -1,0 +1,125 @@
+/**
+ * Pairing migration files by name: which id and half each file is, and which
+ * up and down file belong together. Needs the paths only, never the bytes,
+ * so it runs while the files are still being read (RevisionBuilder,
+ * src/files.ts). Pure.
+ */
+import path from 'node:path';
+import type { Problem } from './errors.js';
+import type { FileEntry } from './files.js';
+
+const MIGRATION_NAME = /^(.*)\.(up|down)\.sql$/;
+
+/** One file of a revision, known by its name. */
+export interface Half {
+  entry: FileEntry;
+  /** Its position in the list of entries. */
+  index: number;
+  id: string;
+  slug: string;
+  isUp: boolean;
+}
+
+/** The up and down file of one id, as far as they were found. */
+export interface Pair {
+  id: string;
+  up: Half | undefined;
+  down: Half | undefined;
+}
+
+/**
+ * The pairs, in the order revisions are made: those with an up file in the
+ * order of their up files, then those with a down file only. Problems of
+ * names (bad names, linked folders, duplicate ids) go to `problems`, in the
+ * order of the entries. One table of pairs by id (not one per kind): half
+ * the lookups, for a folder of 20,000 revisions.
+ */
+export function pairFiles(entries: readonly FileEntry[], problems: Problem[]): Pair[] {
+  const byId = new Map<string, Pair>();
+  const pairs: Pair[] = [];
+  const downHalves: Half[] = [];
+  const duplicated = new Set<string>();
+  // Up files first, so a duplicated id is reported once, on the up files.
+  for (let index = 0; index < entries.length; index++) {
+    const half = classifyName(entries[index], index, problems);
+    if (half === undefined) continue;
+    if (!half.isUp) downHalves.push(half);
+    else addHalf(half);
+  }
+  for (const half of downHalves) addHalf(half);
+
+  function addHalf(half: Half): void {
+    const pair = byId.get(half.id);
+    if (!pair) {
+      const made: Pair = half.isUp ? { id: half.id, up: half, down: undefined } : { id: half.id, up: undefined, down: half };
+      byId.set(half.id, made);
+      pairs.push(made);
+      return;
+    }
+    const other = half.isUp ? pair.up : pair.down;
+    if (!other) {
+      pair.down = half; // the up file came first (only a down file can join a pair)
+      return;
+    }
+    if (!half.isUp && duplicated.has(half.id)) return;
+    duplicated.add(half.id);
+    problems.push({
+      file: half.entry.path, line: 1, revision: half.id, code: 'duplicate-id',
+      message: `revision id "${half.id}" is used twice: ${other.entry.path} and ${half.entry.path}`,
+      hint: 'ids must be unique in the migrations folder: rename one pair (migrate new generates unique ids)',
+    });
+  }
+
+  // Pairs with an up file were made first, in the order of the up files; then those with a down file only.
+  return pairs;
+}
+
+function classifyName(entry: FileEntry, index: number, problems: Problem[]): Half | undefined {
+  const filePath = entry.path;
+  if (entry.linkedFolder) {
+    problems.push({
+      file: filePath, code: 'linked-folder',
+      message: `${filePath} is a symbolic link to a folder; sqlrev does not enter linked folders, so nothing in it would run`,
+      hint: 'move its migration files into the migrations folder, or remove the link',
+    });
+    return undefined;
+  }
+  const base = baseName(filePath);
+  const m = MIGRATION_NAME.exec(base);
+  if (!m) {
+    problems.push({
+      file: filePath, code: 'bad-file-name',
+      message: `${base} is not named like a migration file`,
+      hint: 'name migration files <id>_<slug>.up.sql and <id>_<slug>.down.sql (migrate new writes them)',
+    });
+    return undefined;
+  }
+  const stem = m[1];
+  const underscore = stem.indexOf('_');
+  const id = underscore === -1 ? stem : stem.slice(0, underscore);
+  const slug = underscore === -1 ? '' : stem.slice(underscore + 1);
+  if (!isToken(id)) {
+    problems.push({
+      file: filePath, code: 'bad-id',
+      message: `"${id}" in ${base} is not a valid revision id: an id is letters and digits only, before the first "_"`,
+      hint: 'rename the file, e.g. 0001_add_users.up.sql',
+    });
+    return undefined;
+  }
+  return { entry, index, id, slug, isUp: m[2] === 'up' };
+}
+
+/** path.basename, whose handling of trailing separators a listed file never needs (on POSIX). */
+function baseName(filePath: string): string {
+  return path.sep === '/' && !filePath.endsWith('/') ? filePath.slice(filePath.lastIndexOf('/') + 1) : path.basename(filePath);
+}
+
+/** Letters and digits (ASCII), at least one: a revision id or parent token. A loop, not a regex: it runs for every file. */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return false;
+  }
+  return true;
+}
