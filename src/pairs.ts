@@ -8,7 +8,10 @@ import path from 'node:path';
 import type { Problem } from './errors.js';
 import type { FileEntry } from './files.js';
 
-const MIGRATION_NAME = /^(.*)\.(up|down)\.sql$/;
+const UP = '.up.sql';
+const DOWN = '.down.sql';
+/** What `.` in a regular expression does not match: a name with one is no migration name (as it was with the pattern). */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 /** One file of a revision, known by its name. */
 export interface Half {
@@ -85,8 +88,10 @@ function classifyName(entry: FileEntry, index: number, problems: Problem[]): Hal
     return undefined;
   }
   const base = baseName(filePath);
-  const m = MIGRATION_NAME.exec(base);
-  if (!m) {
+  // What /^(.*)\.(up|down)\.sql$/ matches, without its match array and strings: it runs for every file.
+  const isUp = base.endsWith(UP);
+  const stemEnd = base.length - (isUp ? UP.length : DOWN.length);
+  if ((!isUp && !base.endsWith(DOWN)) || LINE_BREAK.test(base)) {
     problems.push({
       file: filePath, code: 'bad-file-name',
       message: `${base} is not named like a migration file`,
@@ -94,10 +99,10 @@ function classifyName(entry: FileEntry, index: number, problems: Problem[]): Hal
     });
     return undefined;
   }
-  const stem = m[1];
-  const underscore = stem.indexOf('_');
-  const id = underscore === -1 ? stem : stem.slice(0, underscore);
-  const slug = underscore === -1 ? '' : stem.slice(underscore + 1);
+  // The suffix has no "_": the first one, if any, is in the stem.
+  const underscore = base.indexOf('_');
+  const id = base.slice(0, underscore === -1 ? stemEnd : underscore);
+  const slug = underscore === -1 ? '' : base.slice(underscore + 1, stemEnd);
   if (!isToken(id)) {
     problems.push({
       file: filePath, code: 'bad-id',
@@ -106,7 +111,7 @@ function classifyName(entry: FileEntry, index: number, problems: Problem[]): Hal
     });
     return undefined;
   }
-  return { entry, index, id, slug, isUp: m[2] === 'up' };
+  return { entry, index, id, slug, isUp };
 }
 
 /** path.basename, whose handling of trailing separators a listed file never needs (on POSIX). */

@@ -145,6 +145,24 @@ files('badly named files and ids that are not tokens are reported', () => {
   ]);
 });
 
+files('a name is read as a whole: a line break in it, a suffix in the wrong case or a dotted id is no revision', () => {
+  const p = load({
+    ...pair('0001', 'base'),
+    '0002_a\nb.up.sql': '-- parent: 0001\n', '0002_a\nb.down.sql': 'select 1;\n',
+    '0003_c.UP.sql': '-- parent: 0001\n',
+    '0004.down.up.sql': '-- parent: 0001\n',
+    '0005_x.y.down.sql': 'select 1;\n', '0005_x.y.up.sql': '-- parent: 0001\n',
+  });
+  assert.equal(p.problems.map((x) => [x.code, x.file]), [
+    ['bad-file-name', 'migrations/0002_a\nb.down.sql'],
+    ['bad-file-name', 'migrations/0002_a\nb.up.sql'],
+    ['bad-file-name', 'migrations/0003_c.UP.sql'],
+    ['bad-id', 'migrations/0004.down.up.sql'],
+  ]);
+  // A dot in the slug is allowed: the id is what comes before the first "_".
+  assert.is(p.revisions.get('0005')!.slug, 'x.y');
+});
+
 files('empty files and invalid UTF-8 are reported with a line', () => {
   const bad = Buffer.concat([Buffer.from('-- parent: base\nselect 1;\nselect \''), Buffer.from([0xff, 0xfe]), Buffer.from('\';\n')]);
   const p = load({ '0001_a.up.sql': '', '0001_a.down.sql': 'select 1;', '0002_b.up.sql': bad, '0002_b.down.sql': 'select 1;' });
