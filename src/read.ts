@@ -217,7 +217,7 @@ export class SharedReading {
     }
   }
 
-  /** Read every file, giving each chunk to `take`; resolves once all are taken. */
+  /** Read every file, giving each chunk to `take`; resolves once all are taken. Call it once. */
   async each(take: TakeChunk): Promise<void> {
     const { files, chunks, reader, worker, port, stats } = this;
     const done = new Set<number>();
@@ -256,22 +256,30 @@ export class SharedReading {
     }
     if (worker && port && this.ended) {
       const { ended } = this;
-      drain();
-      if (done.size < chunks) {
-        // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
-        await new Promise<void>((resolve) => {
-          port.on('message', (m: ChunkMessage) => {
-            deliver(m);
-            if (done.size === chunks) resolve();
+      try {
+        drain();
+        if (done.size < chunks) {
+          // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
+          await new Promise<void>((resolve, reject) => {
+            port.on('message', (m: ChunkMessage) => {
+              try {
+                deliver(m);
+              } catch (err) {
+                reject(err); // the taker's error, as from the chunks this thread read
+                return;
+              }
+              if (done.size === chunks) resolve();
+            });
+            void ended.then(() => {
+              drain(); // what it sent before it ended
+              resolve();
+            });
           });
-          void ended.then(() => {
-            drain(); // what it sent before it ended
-            resolve();
-          });
-        });
+        }
+      } finally {
+        port.close();
+        worker.unref();
       }
-      port.close();
-      worker.unref();
       // A worker that failed to start or died leaves its claimed chunks to this thread.
       for (let c = 0; c < chunks; c++) {
         if (done.has(c)) continue;
