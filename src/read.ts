@@ -154,7 +154,53 @@ export interface ChunkMessage {
 /** Takes the outcomes of files `first` to `first + got.length - 1` (see SharedReading). */
 export type TakeChunk = (first: number, got: ReadOutcome[]) => void;
 
-type ReadingOptions = { workerUrl?: URL; parallelMin?: number; stats?: ReadStats; shortReadIsEnd?: boolean };
+type ReadingOptions = {
+  workerUrl?: URL;
+  parallelMin?: number;
+  stats?: ReadStats;
+  shortReadIsEnd?: boolean;
+  /** A reading thread started before the list was known (startReadingThread): used for a long list, ended for a short one. */
+  thread?: ReadingThread;
+};
+
+/** The worker that shares the reading, with this thread's end of their channel. */
+export interface ReadingThread {
+  worker: Worker;
+  /** The list goes out on it, the chunks come in (read with receiveMessageOnPort between this thread's own chunks). */
+  port: MessagePort;
+  /** The shared counter of chunks claimed, by either thread. */
+  next: Int32Array;
+  /** Settles when the worker has ended (or failed to start): listened for from the start, so no ending is missed. */
+  ended: Promise<void>;
+}
+
+/**
+ * Start the worker that shares the reading (src/read-worker.ts), before the
+ * list is known: it waits for the list SharedReading sends it. Its start-up
+ * (56 ms on the slower machine of docs/benchmarks.md) then overlaps the
+ * listing. Undefined when no worker can be made. The worker never keeps the
+ * process alive; one that is never given a list waits until the process ends.
+ */
+export function startReadingThread(url = new URL('./read-worker.js', import.meta.url)): ReadingThread | undefined {
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const channel = new MessageChannel();
+  try {
+    const worker = new Worker(url, { workerData: { next, port: channel.port2 }, transferList: [channel.port2] });
+    worker.on('error', () => {}); // its chunks are read by the main thread instead (SharedReading)
+    worker.unref();
+    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    return { worker, port: channel.port1, next, ended };
+  } catch {
+    channel.port1.close();
+    return undefined;
+  }
+}
+
+/** What SharedReading sends the worker: the list, as one string (a single copy instead of one per path; a path has no NUL). */
+export interface ListMessage {
+  files: string;
+  shortReadIsEnd: boolean;
+}
 
 /**
  * Every file's bytes or error, in order. Lists of `PARALLEL_MIN` files or
@@ -189,37 +235,33 @@ export async function readFiles(files: readonly string[], options: ReadingOption
  */
 export class SharedReading {
   private readonly chunks: number;
-  private readonly next = new Int32Array(new SharedArrayBuffer(4));
   private readonly reader: SlabReader;
-  private readonly worker: Worker | undefined;
-  /** The worker's chunks arrive here; read with receiveMessageOnPort between this thread's own chunks. */
-  private readonly port: MessagePort | undefined;
+  private readonly thread: ReadingThread | undefined;
+  /** The thread's counter, or this thread's own when it reads alone. */
+  private readonly next: Int32Array;
   private readonly stats: ReadStats | undefined;
-  /** Settles when the worker has ended (or failed to start): listened for from the start, so no ending is missed. */
-  private readonly ended: Promise<void> | undefined;
 
   // With one CPU to run on, a second thread would only add its start-up.
   constructor(
     private readonly files: readonly string[],
-    { workerUrl = new URL('./read-worker.js', import.meta.url), parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity, stats, shortReadIsEnd = false }: ReadingOptions = {},
+    { workerUrl, parallelMin = availableParallelism() > 1 ? PARALLEL_MIN : Infinity, stats, shortReadIsEnd = false, thread }: ReadingOptions = {},
   ) {
     this.chunks = Math.ceil(files.length / CHUNK);
     this.reader = new SlabReader(shortReadIsEnd);
     this.stats = stats;
-    if (files.length >= parallelMin) {
-      const channel = new MessageChannel();
-      this.worker = startWorker(files, this.next, workerUrl, shortReadIsEnd, channel.port2);
-      if (this.worker) {
-        this.port = channel.port1;
-        const worker = this.worker;
-        this.ended = new Promise((resolve) => worker.once('exit', () => resolve()));
-      } else channel.port1.close();
-    }
+    if (files.length < parallelMin) {
+      if (thread) void thread.worker.terminate();
+      thread = undefined;
+    } else thread ??= startReadingThread(workerUrl);
+    if (thread) thread.port.postMessage({ files: files.join('\0'), shortReadIsEnd } satisfies ListMessage);
+    this.thread = thread;
+    this.next = thread?.next ?? new Int32Array(new SharedArrayBuffer(4));
   }
 
   /** Read every file, giving each chunk to `take`; resolves once all are taken. Call it once. */
   async each(take: TakeChunk): Promise<void> {
-    const { files, chunks, reader, worker, port, stats } = this;
+    const { files, chunks, reader, thread, stats } = this;
+    const port = thread?.port;
     const done = new Set<number>();
     const readChunk = (c: number): void => {
       const first = c * CHUNK;
@@ -254,8 +296,7 @@ export class SharedReading {
       if (c >= chunks) break;
       readChunk(c);
     }
-    if (worker && port && this.ended) {
-      const { ended } = this;
+    if (thread && port) {
       try {
         drain();
         if (done.size < chunks) {
@@ -270,7 +311,7 @@ export class SharedReading {
               }
               if (done.size === chunks) resolve();
             });
-            void ended.then(() => {
+            void thread.ended.then(() => {
               drain(); // what it sent before it ended
               resolve();
             });
@@ -278,7 +319,6 @@ export class SharedReading {
         }
       } finally {
         port.close();
-        worker.unref();
       }
       // A worker that failed to start or died leaves its claimed chunks to this thread.
       for (let c = 0; c < chunks; c++) {
@@ -291,14 +331,3 @@ export class SharedReading {
   }
 }
 
-/** The worker that shares the reading, or undefined when none can be made. */
-function startWorker(files: readonly string[], next: Int32Array, url: URL, shortReadIsEnd: boolean, port: MessagePort): Worker | undefined {
-  try {
-    // One string for the list: a single copy instead of one per path (a path has no NUL).
-    const worker = new Worker(url, { workerData: { files: files.join('\0'), next, shortReadIsEnd, port }, transferList: [port] });
-    worker.on('error', () => {}); // its chunks are read here instead (SharedReading)
-    return worker;
-  } catch {
-    return undefined;
-  }
-}

@@ -11,8 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readEntries, readFolder } from '../src/folder.js';
-import { CHUNK, mountsBelow, readFiles, SharedReading, shortReadsEndUnder, SlabReader, type ReadOutcome, type ReadStats } from '../src/read.js';
+import { readRevisions } from '../src/files.js';
+import { loadFolder, readEntries, readFolder } from '../src/folder.js';
+import { CHUNK, mountsBelow, readFiles, SharedReading, shortReadsEndUnder, SlabReader, startReadingThread, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -239,25 +240,87 @@ function feeder(script: string, ...args: string[]): () => void {
   return () => child.kill('SIGKILL');
 }
 
-t('with the worker thread, both threads read chunks, and the result is what one thread reads', async () => {
-  if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
+for (const early of [false, true]) {
+  t(`with the worker thread${early ? ' started before its list' : ''}, both threads read chunks, and the result is what one thread reads`, async () => {
+    if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
+    const p = tempProject();
+    try {
+      const { files, first, second } = mixedList(p.dir);
+      // Whichever thread takes the first chunk waits at its pipe until the
+      // other thread has opened the second chunk's pipe: both must read. (If
+      // the worker never reads, the feeder gives up after 30 s and the count
+      // below fails instead of the test hanging.)
+      const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+      const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+      try {
+        const thread = early ? startReadingThread() : undefined;
+        const got = await within(readFiles(files, { parallelMin: 1, stats, thread }), 'readFiles');
+        assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
+      } finally {
+        stop();
+      }
+      assert.ok(stats.workerChunks >= 1, `the worker delivered ${stats.workerChunks} chunks`);
+      assert.is(stats.recovered, 0);
+    } finally {
+      p.cleanup();
+    }
+  });
+}
+
+t('a reading thread started for a list that turns out short is ended, and this thread reads alone', async () => {
   const p = tempProject();
   try {
-    const { files, first, second } = mixedList(p.dir);
-    // Whichever thread takes the first chunk waits at its pipe until the
-    // other thread has opened the second chunk's pipe: both must read. (If
-    // the worker never reads, the feeder gives up after 30 s and the count
-    // below fails instead of the test hanging.)
-    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const files = Array.from({ length: CHUNK + 3 }, (_, i) => {
+      const file = path.join(p.dir, `s${i}.sql`);
+      writeFileSync(file, `select ${i};`);
+      return file;
+    });
+    const thread = startReadingThread()!;
+    assert.ok(thread, 'a thread starts');
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
-    try {
-      const got = await within(readFiles(files, { parallelMin: 1, stats }), 'readFiles');
-      assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
-    } finally {
-      stop();
+    const got = await within(readFiles(files, { parallelMin: files.length + 1, stats, thread }), 'readFiles');
+    assertSameAsReadFileSync(got, files, {});
+    assert.is(stats.workerChunks, 0);
+    await within(thread.ended, 'the thread ending');
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('a reading thread never given a list does not keep the process alive', () => {
+  const p = tempProject();
+  try {
+    // Once the thread is up (and so could hold the process), nothing else holds it.
+    const script = path.join(p.dir, 'forgotten-thread.mjs');
+    writeFileSync(script, [
+      `import { startReadingThread } from ${JSON.stringify(new URL('../src/read.js', import.meta.url).href)};`,
+      'const thread = startReadingThread();',
+      'if (!thread) process.exit(3);',
+      'const hold = setTimeout(() => process.exit(4), 15_000);',
+      "thread.worker.once('online', () => { clearTimeout(hold); console.log('online'); });",
+    ].join('\n'));
+    const run = spawnSync(process.execPath, [script], { timeout: 30_000, encoding: 'utf8' });
+    assert.is(run.signal, null, 'ended by itself, not by the timeout');
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout, 'online\n');
+  } finally {
+    p.cleanup();
+  }
+});
+
+t('loadFolder gives what readRevisions gives for the entries readEntries reads, with or without an early thread', async () => {
+  const p = tempProject();
+  try {
+    for (let i = 0; i < 40; i++) {
+      writeFileSync(path.join(p.dir, `${String(i).padStart(4, '0')}_r.up.sql`), `-- parent: ${i === 0 ? 'base' : String(i - 1).padStart(4, '0')}\nselect ${i};\n`);
+      if (i !== 7) writeFileSync(path.join(p.dir, `${String(i).padStart(4, '0')}_r.down.sql`), i === 9 ? '' : `select -${i};\n`);
     }
-    assert.ok(stats.workerChunks >= 1, `the worker delivered ${stats.workerChunks} chunks`);
-    assert.is(stats.recovered, 0);
+    const expected = readRevisions(await readEntries(p.dir, { contents: false }), { contents: false });
+    assert.ok(expected.problems.length >= 2, 'the planted problems are found');
+    for (const early of [false, true]) {
+      const { read } = await within(loadFolder(p.dir, { contents: false, early }), 'loadFolder');
+      assert.equal(read, expected);
+    }
   } finally {
     p.cleanup();
   }
