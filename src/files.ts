@@ -70,13 +70,18 @@ export class RevisionBuilder {
   /** The problems of the few pairs that have any. */
   private readonly pairProblems = new Map<number, Problem[]>();
   private readonly scratch: Problem[] = [];
+  private readonly dropBytes: boolean;
 
   /**
    * `unread`: 1 for each entry whose bytes (or read error) are still to come,
    * each to be announced with `settle`; without it every entry is complete.
+   * `dropBytes`: once a pair is made into a revision, its entries' `bytes`
+   * are set to undefined, for a caller that has no more use for them (so
+   * they are not kept alive to the end).
    */
-  constructor(entries: readonly FileEntry[], { contents = true }: ReadOptions = {}, unread?: Uint8Array) {
+  constructor(entries: readonly FileEntry[], { contents = true }: ReadOptions = {}, { unread, dropBytes = false }: { unread?: Uint8Array; dropBytes?: boolean } = {}) {
     this.contents = contents;
+    this.dropBytes = dropBytes;
     this.pairs = pairFiles(entries, this.problems);
     const count = this.pairs.length;
     this.pairOf = new Int32Array(entries.length).fill(-1);
@@ -121,7 +126,7 @@ export class RevisionBuilder {
   private build(p: number): void {
     // One array for every pair, copied for the few that have problems.
     const problems = this.scratch;
-    problems.length = 0;
+    if (problems.length !== 0) problems.length = 0; // setting the length is a call into the runtime, even to 0
     const { id, up, down } = this.pairs[p];
     if (!up) {
       problems.push({
@@ -148,6 +153,7 @@ export class RevisionBuilder {
         });
       }
       this.revisions[p] = buildRevision(up, down, problems, this.parentLines, p, this.contents);
+      if (this.dropBytes) up.entry.bytes = down.entry.bytes = undefined;
     }
     if (problems.length > 0) this.pairProblems.set(p, problems.slice());
   }

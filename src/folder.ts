@@ -69,7 +69,7 @@ export async function loadFolder(
   const reading = new SharedReading(toRead.map((i) => entries[i].path), { shortReadIsEnd: !contents && shortReadIsEnd, stats, thread });
   const unread = new Uint8Array(entries.length);
   for (const index of toRead) unread[index] = 1;
-  const builder = new RevisionBuilder(entries, { contents }, unread);
+  const builder = new RevisionBuilder(entries, { contents }, { unread, dropBytes: true });
   await reading.each((first, got) => {
     for (let k = 0; k < got.length; k++) {
       const index = toRead[first + k];

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checksum, normaliseBytes, normaliseText } from '../src/checksum.js';
-import { RevisionBuilder } from '../src/files.js';
+import { readRevisions, RevisionBuilder } from '../src/files.js';
 import { projectFromEntries } from '../src/project.js';
 import { entries, pair } from './support/folder.js';
 
@@ -224,10 +224,27 @@ files('a broken revision does not make its children report an unknown parent', (
 
 files('a revision whose files are still being read is not finished: finish says so instead of leaving it out', () => {
   const list = entries({ ...pair('0001', 'base'), ...pair('0002', '0001') });
-  const builder = new RevisionBuilder(list, {}, new Uint8Array(list.length).fill(1));
+  const builder = new RevisionBuilder(list, {}, { unread: new Uint8Array(list.length).fill(1) });
   list.slice(1).forEach((_, i) => builder.settle(i + 1));
   assert.throws(() => builder.finish(), /revision 0001 finished before its files were read/);
   builder.settle(0);
+  assert.equal(builder.finish().revisions.map((r) => r.id), ['0001', '0002']);
+});
+
+files('readRevisions leaves the entries as they were; a builder asked to drop the bytes drops each pair\'s once it is made', () => {
+  const list = entries({ ...pair('0001', 'base'), ...pair('0002', '0001') });
+  const before = list.map((e) => e.bytes);
+  readRevisions(list);
+  assert.ok(list.every((e, i) => e.bytes === before[i]), 'readRevisions keeps every entry\'s bytes');
+  const builder = new RevisionBuilder(list, {}, { unread: new Uint8Array(list.length).fill(1), dropBytes: true });
+  builder.settle(0);
+  assert.ok(list[0].bytes !== undefined, 'half a pair is not made yet: its bytes are kept');
+  builder.settle(1);
+  assert.is(list[0].bytes, undefined);
+  assert.is(list[1].bytes, undefined);
+  assert.ok(list[2].bytes !== undefined);
+  builder.settle(2);
+  builder.settle(3);
   assert.equal(builder.finish().revisions.map((r) => r.id), ['0001', '0002']);
 });
 

@@ -190,7 +190,7 @@ test(`a folder built a file at a time, in any order, gives what readRevisions gi
     return { entries, order };
   };
   fuzz('files in any order', CASES / 2, withOrder, ({ entries, order }) => {
-    const builder = new RevisionBuilder(entries, {}, new Uint8Array(entries.length).fill(1));
+    const builder = new RevisionBuilder(entries, {}, { unread: new Uint8Array(entries.length).fill(1) });
     for (const index of order) builder.settle(index);
     assert.equal(builder.finish(), readRevisions(entries));
   });
