@@ -107,13 +107,14 @@ export class RevisionBuilder {
     if (unread?.[half.index]) this.waiting[p]++;
   }
 
-  /** Every revision and problem, once every unread entry has been settled. */
+  /** Every revision and problem, once every unread entry has been settled (each call makes the same result anew). */
   finish(): ReadResult {
+    const waiting = this.waiting.findIndex((n) => n !== 0);
+    if (waiting !== -1) throw new Error(`internal: revision ${this.pairs[waiting].id} finished before its files were read`);
     const revisions: Revision[] = [];
     const parentLines = new Map<string, number>();
-    const { problems } = this;
+    const problems = [...this.problems];
     for (let p = 0; p < this.pairs.length; p++) {
-      if (this.waiting[p] !== 0) throw new Error(`internal: revision ${this.pairs[p].id} finished before its files were read`);
       const revision = this.revisions[p];
       if (revision) revisions.push(revision);
       if (this.parentLines[p] !== 0) parentLines.set(this.pairs[p].id, this.parentLines[p]);

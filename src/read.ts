@@ -289,43 +289,43 @@ export class SharedReading {
     const drain = (): void => {
       while (takeSent());
     };
-    // What the worker has read is taken first: this thread reads only when it has nothing else to take.
-    for (;;) {
-      if (takeSent()) continue;
-      const c = Atomics.add(this.next, 0, 1);
-      if (c >= chunks) break;
-      readChunk(c);
-    }
-    if (thread && port) {
-      try {
-        drain();
-        if (done.size < chunks) {
-          // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
-          await new Promise<void>((resolve, reject) => {
-            port.on('message', (m: ChunkMessage) => {
-              try {
-                deliver(m);
-              } catch (err) {
-                reject(err); // the taker's error, as from the chunks this thread read
-                return;
-              }
-              if (done.size === chunks) resolve();
-            });
-            void thread.ended.then(() => {
-              drain(); // what it sent before it ended
-              resolve();
-            });
-          });
-        }
-      } finally {
-        port.close();
-      }
-      // A worker that failed to start or died leaves its claimed chunks to this thread.
-      for (let c = 0; c < chunks; c++) {
-        if (done.has(c)) continue;
+    try {
+      // What the worker has read is taken first: this thread reads only when it has nothing else to take.
+      for (;;) {
+        if (takeSent()) continue;
+        const c = Atomics.add(this.next, 0, 1);
+        if (c >= chunks) break;
         readChunk(c);
-        if (stats) stats.recovered++;
       }
+      drain();
+      if (thread && port && done.size < chunks) {
+        // The rest was claimed by the worker: take its chunks as they come, until all are in or it has ended.
+        await new Promise<void>((resolve, reject) => {
+          // The taker's error rejects each, as it does from the chunks this thread read.
+          const settled = (takeSome: () => void) => {
+            try {
+              takeSome();
+            } catch (err) {
+              reject(err);
+              return;
+            }
+            if (done.size === chunks) resolve();
+          };
+          port.on('message', (m: ChunkMessage) => settled(() => deliver(m)));
+          void thread.ended.then(() => {
+            settled(drain); // what it sent before it ended
+            resolve();
+          });
+        });
+      }
+    } finally {
+      port?.close();
+    }
+    // A worker that failed to start or died leaves its claimed chunks to this thread.
+    for (let c = 0; c < chunks; c++) {
+      if (done.has(c)) continue;
+      readChunk(c);
+      if (stats) stats.recovered++;
     }
     if (stats) stats.reads += reader.reads;
   }

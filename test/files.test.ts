@@ -149,6 +149,7 @@ files('a name is read as a whole: a line break in it, a suffix in the wrong case
   const p = load({
     ...pair('0001', 'base'),
     '0002_a\nb.up.sql': '-- parent: 0001\n', '0002_a\nb.down.sql': 'select 1;\n',
+    '0006_a\rb.up.sql': '-- parent: 0001\n', '0007_a\u2028b.up.sql': '-- parent: 0001\n', '0008_a\u2029b.up.sql': '-- parent: 0001\n',
     '0003_c.UP.sql': '-- parent: 0001\n',
     '0004.down.up.sql': '-- parent: 0001\n',
     '0005_x.y.down.sql': 'select 1;\n', '0005_x.y.up.sql': '-- parent: 0001\n',
@@ -158,6 +159,9 @@ files('a name is read as a whole: a line break in it, a suffix in the wrong case
     ['bad-file-name', 'migrations/0002_a\nb.up.sql'],
     ['bad-file-name', 'migrations/0003_c.UP.sql'],
     ['bad-id', 'migrations/0004.down.up.sql'],
+    ['bad-file-name', 'migrations/0006_a\rb.up.sql'],
+    ['bad-file-name', 'migrations/0007_a\u2028b.up.sql'],
+    ['bad-file-name', 'migrations/0008_a\u2029b.up.sql'],
   ]);
   // A dot in the slug is allowed: the id is what comes before the first "_".
   assert.is(p.revisions.get('0005')!.slug, 'x.y');
@@ -222,13 +226,19 @@ files('a broken revision does not make its children report an unknown parent', (
   assert.equal(p.problems.map((x) => [x.code, x.revision]), [['missing-parent-header', '0001']]);
 });
 
-files('a revision whose files are still being read is not finished: finish says so instead of leaving it out', () => {
-  const list = entries({ ...pair('0001', 'base'), ...pair('0002', '0001') });
+files('a revision whose files are still being read is not finished: finish says so instead of leaving it out, and can be asked again', () => {
+  // The first pair is complete and has a problem (an empty down file); the second waits for its up file.
+  const list = entries({ ...pair('0001', 'base'), '0001_rev.down.sql': '', ...pair('0002', '0001') });
   const builder = new RevisionBuilder(list, {}, { unread: new Uint8Array(list.length).fill(1) });
-  list.slice(1).forEach((_, i) => builder.settle(i + 1));
-  assert.throws(() => builder.finish(), /revision 0001 finished before its files were read/);
-  builder.settle(0);
-  assert.equal(builder.finish().revisions.map((r) => r.id), ['0001', '0002']);
+  [0, 1, 3].forEach((i) => builder.settle(i));
+  assert.throws(() => builder.finish(), /revision 0002 finished before its files were read/);
+  builder.settle(2);
+  const done = builder.finish();
+  assert.equal(done.problems.map((p) => p.code), ['empty-file']);
+  assert.equal(done.revisions.map((r) => r.id), ['0002']);
+  const again = builder.finish();
+  assert.equal(again.problems.map((p) => p.code), ['empty-file']);
+  assert.equal(again, done);
 });
 
 files('readRevisions leaves the entries as they were; a builder asked to drop the bytes drops each pair\'s once it is made', () => {

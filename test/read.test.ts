@@ -9,11 +9,12 @@ import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFi
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readRevisions } from '../src/files.js';
+import { readRevisions, type ReadResult } from '../src/files.js';
 import { loadFolder, readEntries, readFolder } from '../src/folder.js';
-import { CHUNK, mountsBelow, readFiles, SharedReading, shortReadsEndUnder, SlabReader, startReadingThread, type ReadOutcome, type ReadStats } from '../src/read.js';
+import { CHUNK, mountsBelow, readFiles, SharedReading, shortReadsEndUnder, SlabReader, startReadingThread, type ChunkMessage, type ReadingThread, type ReadOutcome, type ReadStats } from '../src/read.js';
 import { tempProject } from './support/folder.js';
 
 const t = suite('read');
@@ -356,27 +357,122 @@ t('the worker trusts short reads when told to, as this thread does', async () =>
   }
 });
 
-t('each gives every chunk to its taker exactly once, in whatever order the threads read them', async () => {
+t('each gives every chunk to its taker exactly once, whichever thread read it', async () => {
+  if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
   const p = tempProject();
   try {
-    const files = Array.from({ length: CHUNK * 12 + 7 }, (_, i) => {
-      const file = path.join(p.dir, `e${i}.sql`);
-      writeFileSync(file, `select ${i};`);
-      return file;
-    });
+    // Both threads read (the pipes of mixedList), so chunks come from both.
+    const { files, first, second } = mixedList(p.dir);
+    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
     const taken = new Uint8Array(files.length);
     const firsts: number[] = [];
+    const got: ReadOutcome[] = [];
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
-    await within(new SharedReading(files, { parallelMin: 1, stats }).each((first, got) => {
-      firsts.push(first);
-      got.forEach((one, k) => {
-        taken[first + k]++;
-        assert.is(Buffer.from(one as Uint8Array).toString(), `select ${first + k};`);
-      });
-    }), 'each');
+    try {
+      await within(new SharedReading(files, { parallelMin: 1, stats }).each((start, chunk) => {
+        firsts.push(start);
+        chunk.forEach((one, k) => {
+          taken[start + k]++;
+          got[start + k] = one;
+        });
+      }), 'each');
+    } finally {
+      stop();
+    }
+    assert.ok(stats.workerChunks >= 1, `the worker delivered ${stats.workerChunks} chunks`);
     assert.ok(taken.every((n) => n === 1), 'every file taken once');
-    assert.equal([...firsts].sort((a, b) => a - b), Array.from({ length: 13 }, (_, c) => c * CHUNK));
-    assert.is(stats.recovered, 0);
+    assert.equal([...firsts].sort((a, b) => a - b), Array.from({ length: files.length / CHUNK }, (_, c) => c * CHUNK));
+    assertSameAsReadFileSync(got, files, { [first]: 'y', [second]: 'x' });
+  } finally {
+    p.cleanup();
+  }
+});
+
+/**
+ * A stand-in for the reading thread whose chunks the test sends itself:
+ * every chunk already claimed, so `each` only waits for them.
+ */
+function standIn(chunks: number): { thread: ReadingThread; send: (chunk: number, texts: string[]) => void; end: () => void } {
+  const channel = new MessageChannel();
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  next[0] = chunks;
+  const thread = { worker: { terminate: async () => 0 } as unknown as Worker, port: channel.port1, next, ended };
+  const send = (chunk: number, texts: string[]) => {
+    const bytes = Buffer.concat(texts.map((t) => Buffer.from(t)));
+    const where = new Int32Array(texts.flatMap((t, k) => [Buffer.byteLength(texts.slice(0, k).join('')), Buffer.byteLength(t)]));
+    const message: ChunkMessage = { chunk, reads: texts.length, bytes: new Uint8Array(bytes).buffer, where, errors: texts.map(() => null) };
+    channel.port2.postMessage(message);
+  };
+  return { thread, send, end: () => end() };
+}
+
+t('chunks the worker sends while this thread waits are taken, and so are those sent just before it ends', async () => {
+  const files = Array.from({ length: CHUNK + 1 }, (_, i) => `f${i}.sql`);
+  const { thread, send, end } = standIn(2);
+  const got: ReadOutcome[] = [];
+  const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+  const reading = new SharedReading(files, { parallelMin: 1, stats, thread }).each((start, chunk) => chunk.forEach((one, k) => (got[start + k] = one)));
+  setImmediate(() => {
+    send(0, files.slice(0, CHUNK));
+    setImmediate(() => {
+      send(1, files.slice(CHUNK)); // and the thread ends in the same turn: taken by the last look at the port
+      end();
+    });
+  });
+  await within(reading, 'each');
+  assert.is(stats.workerChunks, 2);
+  assert.is(stats.recovered, 0);
+  assert.equal(got.map((b) => Buffer.from(b as Uint8Array).toString()), files);
+});
+
+for (const when of ['while this thread waits', 'just before the worker ends'] as const) {
+  t(`a taker's error on a chunk the worker sent ${when} rejects each`, async () => {
+    const files = Array.from({ length: 3 }, (_, i) => `f${i}.sql`);
+    const { thread, send, end } = standIn(1);
+    const reading = new SharedReading(files, { parallelMin: 1, thread }).each(() => {
+      throw new Error('the taker failed');
+    });
+    setImmediate(() => {
+      send(0, files);
+      if (when === 'just before the worker ends') end();
+    });
+    const failed = await within(reading.then(() => undefined, (err: Error) => err), 'each');
+    assert.match(String(failed), /the taker failed/);
+  });
+}
+
+/** Two large read results are the same; on a difference, shows where it starts (a deep diff of 16,000 revisions would take minutes to print). */
+function assertSameRead(got: ReadResult, expected: ReadResult): void {
+  const text = (r: ReadResult) => JSON.stringify({ revisions: r.revisions, parentLines: [...r.parentLines], problems: r.problems });
+  const [a, b] = [text(got), text(expected)];
+  if (a === b) return;
+  let at = 0;
+  while (at < a.length && a[at] === b[at]) at++;
+  assert.unreachable(`the results differ from character ${at}: ${a.slice(Math.max(0, at - 100), at + 200)}\n  expected: ${b.slice(Math.max(0, at - 100), at + 200)}`);
+}
+
+t('loadFolder of a folder long enough for the reading thread gives what readRevisions gives', async () => {
+  const p = tempProject();
+  try {
+    // 16,400 files: read on two threads by default, from 16,384; a few problems planted.
+    const id = (i: number) => `r${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < 8200; i++) {
+      writeFileSync(path.join(p.dir, `${id(i)}_t.up.sql`), `-- parent: ${i === 0 ? 'base' : id(i - 1)}\n-- message: revision number ${i}\nselect ${i};\n`);
+      if (i !== 4000) writeFileSync(path.join(p.dir, `${id(i)}_t.down.sql`), i === 6000 ? '' : `select -${i};\n`);
+    }
+    writeFileSync(path.join(p.dir, 'notes.sql'), 'select 1;\n');
+    for (const contents of [false, true]) {
+      const expected = readRevisions(await readEntries(p.dir, { contents }), { contents });
+      assert.equal(expected.problems.map((x) => x.code), ['bad-file-name', 'missing-down-file', 'empty-file']);
+      for (const early of [false, true]) {
+        const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
+        const { read } = await within(loadFolder(p.dir, { contents, early, stats }), 'loadFolder');
+        assertSameRead(read, expected);
+        assert.is(stats.recovered, 0);
+      }
+    }
   } finally {
     p.cleanup();
   }
