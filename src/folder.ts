@@ -37,7 +37,7 @@ export async function readEntries(
   { outline = false, contents = true, stats }: { outline?: boolean; stats?: ReadStats } & ReadOptions = {},
 ): Promise<FileEntry[]> {
   const listed = listEntries(dir, outline);
-  const read = await readFiles(listed.toRead.map((i) => listed.entries[i].path), { shortReadIsEnd: !contents && listed.shortReadIsEnd, stats });
+  const read = await readFiles(listed.toRead.map((i) => listed.entries[i].path), { shortReadIsEnd: shortReadIsEnd(dir, listed, contents), stats });
   listed.toRead.forEach((index, k) => fill(listed.entries[index], read[k]));
   return listed.entries;
 }
@@ -64,9 +64,9 @@ export async function loadFolder(
     void thread?.worker.terminate();
     throw err;
   }
-  const { entries, toRead, shortReadIsEnd } = listed;
+  const { entries, toRead } = listed;
   // The worker starts reading first; this thread pairs the files by name meanwhile.
-  const reading = new SharedReading(toRead.map((i) => entries[i].path), { shortReadIsEnd: !contents && shortReadIsEnd, stats, thread });
+  const reading = new SharedReading(toRead.map((i) => entries[i].path), { shortReadIsEnd: shortReadIsEnd(dir, listed, contents), stats, thread });
   const unread = new Uint8Array(entries.length);
   for (const index of toRead) unread[index] = 1;
   const builder = new RevisionBuilder(entries, { contents }, { unread, dropBytes: true });
@@ -99,12 +99,8 @@ function fill(entry: FileEntry, got: ReadOutcome): void {
   else entry.bytes = got;
 }
 
-/**
- * The folder's `.sql` files as entries, sorted by path, with the positions
- * of those to read. `shortReadIsEnd`: every listed file is regular and
- * `shortReadsEndUnder(dir)` holds (a link or a pipe is left to the careful way).
- */
-function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toRead: number[]; shortReadIsEnd: boolean } {
+/** The folder's `.sql` files as entries, sorted by path, with the positions of those to read. */
+function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toRead: number[]; notRegular: boolean } {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
@@ -131,7 +127,17 @@ function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toR
     }
     entries.push(entry);
   }
-  return { entries, toRead, shortReadIsEnd: !notRegular && shortReadsEndUnder(dir) };
+  return { entries, toRead, notRegular };
+}
+
+/**
+ * Whether a short read may be taken as the end of a file (readFiles'
+ * `shortReadIsEnd`): only when the contents are not kept, every listed file
+ * is regular (a link or a pipe is left to the careful way) and
+ * `shortReadsEndUnder(dir)` holds, which is asked only then.
+ */
+function shortReadIsEnd(dir: string, { notRegular }: { notRegular: boolean }, contents: boolean): boolean {
+  return !contents && !notRegular && shortReadsEndUnder(dir);
 }
 
 /** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */
