@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { usageError, verifyError } from './errors.js';
+import { isToken } from './pairs.js';
 import type { Project } from './project.js';
 
 export interface NewOptions {
@@ -22,8 +23,6 @@ export interface WrittenPair {
   up: string;
   down: string;
 }
-
-const ID = /^[0-9A-Za-z]+$/;
 
 /** 12 random lowercase hex digits (contract §1). */
 export function generateId(): string {
@@ -67,7 +66,7 @@ export function chooseParents(project: Project, given: readonly string[] | undef
 }
 
 function checkNewId(project: Project, id: string): void {
-  if (!ID.test(id)) {
+  if (!isToken(id)) {
     throw usageError('bad-id', `"${id}" is not a valid revision id: use letters and digits only`, { hint: 'e.g. --id 0001' });
   }
   if (project.revisions.has(id) || project.graph.has(id)) {

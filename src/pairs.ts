@@ -119,7 +119,7 @@ function baseName(filePath: string): string {
   return path.sep === '/' && !filePath.endsWith('/') ? filePath.slice(filePath.lastIndexOf('/') + 1) : path.basename(filePath);
 }
 
-/** Letters and digits (ASCII), at least one: a revision id or parent token. A loop, not a regex: it runs for every file. */
+/** Letters and digits (ASCII), at least one: what a revision id is, in file names, parent headers, targets and `--id`. A loop, not a regex: it runs for every file. */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {

@@ -5,6 +5,7 @@
  */
 import { usageError } from './errors.js';
 import type { Graph } from './graph.js';
+import { isToken } from './pairs.js';
 
 export type Direction = 'up' | 'down';
 
@@ -35,12 +36,11 @@ export type DownGoal =
 
 const FORMS = '`head`, `heads`, `base`, a revision id or unique prefix, `+N`, `-N`, `<id>+N` or `<id>-N` (N ≥ 1)';
 const RELATIVE = /^([0-9A-Za-z]*)([+-])([0-9]+)$/;
-const ID = /^[0-9A-Za-z]+$/;
 
 export function parseTarget(input: string): TargetExpr {
   const text = input.trim();
   if (text === 'head' || text === 'heads' || text === 'base') return { kind: text, text };
-  if (ID.test(text)) return { kind: 'rev', text, ref: text };
+  if (isToken(text)) return { kind: 'rev', text, ref: text };
   const m = RELATIVE.exec(text);
   if (!m) {
     throw usageError('invalid-target', `invalid target ${JSON.stringify(input)}: expected ${FORMS}`, {
