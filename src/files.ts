@@ -90,8 +90,8 @@ export class RevisionBuilder {
     this.parentLines = new Int32Array(count);
     for (let p = 0; p < count; p++) {
       const { up, down } = this.pairs[p];
-      if (up) this.await(up, p, unread);
-      if (down) this.await(down, p, unread);
+      if (up) this.track(up, p, unread);
+      if (down) this.track(down, p, unread);
       if (this.waiting[p] === 0) this.build(p);
     }
   }
@@ -102,7 +102,8 @@ export class RevisionBuilder {
     if (p !== -1 && --this.waiting[p] === 0) this.build(p);
   }
 
-  private await(half: Half, p: number, unread: Uint8Array | undefined): void {
+  /** Note which pair the half belongs to, and whether that pair waits for it. */
+  private track(half: Half, p: number, unread: Uint8Array | undefined): void {
     this.pairOf[half.index] = p;
     if (unread?.[half.index]) this.waiting[p]++;
   }
@@ -252,7 +253,6 @@ function readHalf(half: Half, problems: Problem[], contents: boolean): Required<
   for (const p of prepared.parsed.problems) p.revision = half.id;
   return prepared as Required<PreparedFile>;
 }
-
 
 function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): string[] | undefined {
   const header = parsed.headers.get('parent');

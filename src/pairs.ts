@@ -73,7 +73,6 @@ export function pairFiles(entries: readonly FileEntry[], problems: Problem[]): P
     });
   }
 
-  // Pairs with an up file were made first, in the order of the up files; then those with a down file only.
   return pairs;
 }
 
