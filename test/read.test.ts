@@ -241,17 +241,33 @@ function feeder(script: string, ...args: string[]): () => void {
   return () => child.kill('SIGKILL');
 }
 
+/**
+ * Feed mixedList's pipes so that both threads must read: whichever thread
+ * takes the first chunk waits at its pipe until the other thread has opened
+ * the second chunk's pipe. (If the worker never reads, the feeder gives up
+ * after 30 s and the test's count of worker chunks fails instead of hanging.)
+ * Returns what stops the feeder.
+ */
+function bothThreadsRead(first: string, second: string): () => void {
+  return feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+}
+
+/** `count` small regular files named `<prefix><i>.sql`, each holding `select <i>;`. */
+function smallFiles(dir: string, prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const file = path.join(dir, `${prefix}${i}.sql`);
+    writeFileSync(file, `select ${i};`);
+    return file;
+  });
+}
+
 for (const early of [false, true]) {
   t(`with the worker thread${early ? ' started before its list' : ''}, both threads read chunks, and the result is what one thread reads`, async () => {
     if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
     const p = tempProject();
     try {
       const { files, first, second } = mixedList(p.dir);
-      // Whichever thread takes the first chunk waits at its pipe until the
-      // other thread has opened the second chunk's pipe: both must read. (If
-      // the worker never reads, the feeder gives up after 30 s and the count
-      // below fails instead of the test hanging.)
-      const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+      const stop = bothThreadsRead(first, second);
       const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
       try {
         const thread = early ? startReadingThread() : undefined;
@@ -271,11 +287,7 @@ for (const early of [false, true]) {
 t('a reading thread started for a list that turns out short is ended, and this thread reads alone', async () => {
   const p = tempProject();
   try {
-    const files = Array.from({ length: CHUNK + 3 }, (_, i) => {
-      const file = path.join(p.dir, `s${i}.sql`);
-      writeFileSync(file, `select ${i};`);
-      return file;
-    });
+    const files = smallFiles(p.dir, 's', CHUNK + 3);
     const thread = startReadingThread()!;
     assert.ok(thread, 'a thread starts');
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
@@ -332,17 +344,13 @@ t('the worker trusts short reads when told to, as this thread does', async () =>
   const p = tempProject();
   try {
     // Small regular files (no slab outgrown) and the two pipes of mixedList: one read each when trusted.
-    const files = Array.from({ length: CHUNK * 6 }, (_, i) => {
-      const file = path.join(p.dir, `t${i}.sql`);
-      writeFileSync(file, `select ${i};`);
-      return file;
-    });
+    const files = smallFiles(p.dir, 't', CHUNK * 6);
     const first = path.join(p.dir, 'first.sql');
     const second = path.join(p.dir, 'second.sql');
     for (const fifo of [first, second]) if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error('mkfifo failed');
     files[0] = first;
     files[CHUNK] = second;
-    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const stop = bothThreadsRead(first, second);
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
       const got = await within(readFiles(files, { parallelMin: 1, stats, shortReadIsEnd: true }), 'readFiles');
@@ -361,9 +369,8 @@ t('each gives every chunk to its taker exactly once, whichever thread read it', 
   if (spawnSync('mkfifo', ['--version']).status !== 0) return; // no mkfifo here
   const p = tempProject();
   try {
-    // Both threads read (the pipes of mixedList), so chunks come from both.
     const { files, first, second } = mixedList(p.dir);
-    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const stop = bothThreadsRead(first, second);
     const taken = new Uint8Array(files.length);
     const firsts: number[] = [];
     const got: ReadOutcome[] = [];
@@ -539,7 +546,7 @@ t('the bundled CLI reads a long list on two threads by default', async () => {
     // More files than the default threshold (16,384): the short list repeated.
     const long = [...files];
     while (long.length < 17_000) long.push(...files.slice(CHUNK * 2));
-    const stop = feeder('if timeout 30 sh -c \'printf x > "$0"\' "$1"; then printf y > "$0"; else printf y > "$0"; printf x > "$1"; fi', first, second);
+    const stop = bothThreadsRead(first, second);
     const stats: ReadStats = { workerChunks: 0, recovered: 0, reads: 0 };
     try {
       const got: ReadOutcome[] = [];
