@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Problem } from './errors.js';
 import { NO_HEADER_BLOCK, type ParsedHeaders } from './headers.js';
 import { prepareFile, type PreparedFile } from './prepare.js';
-import { isToken, pairFiles, type Half, type Pair } from './pairs.js';
+import { halfOf, isToken, pairFiles, type Half, type Pair } from './pairs.js';
 import type { Revision } from './types.js';
 
 export interface FileEntry {
@@ -71,18 +71,28 @@ export class RevisionBuilder {
   private readonly pairProblems = new Map<number, Problem[]>();
   private readonly scratch: Problem[] = [];
   private readonly dropBytes: boolean;
+  private readonly entries: readonly FileEntry[];
+  private readonly names: readonly string[] | undefined;
 
   /**
    * `unread`: 1 for each entry whose bytes (or read error) are still to come,
    * each to be announced with `settle`; without it every entry is complete.
    * `dropBytes`: once a pair is made into a revision, its entries' `bytes`
    * are set to undefined, for a caller that has no more use for them (so
-   * they are not kept alive to the end).
+   * they are not kept alive to the end). `names`: each entry's file name,
+   * when the caller has it (the lister does), so that it is not cut from
+   * each path.
    */
-  constructor(entries: readonly FileEntry[], { contents = true }: ReadOptions = {}, { unread, dropBytes = false }: { unread?: Uint8Array; dropBytes?: boolean } = {}) {
+  constructor(
+    entries: readonly FileEntry[],
+    { contents = true }: ReadOptions = {},
+    { unread, dropBytes = false, names }: { unread?: Uint8Array; dropBytes?: boolean; names?: readonly string[] } = {},
+  ) {
     this.contents = contents;
     this.dropBytes = dropBytes;
-    this.pairs = pairFiles(entries, this.problems);
+    this.entries = entries;
+    this.names = names;
+    this.pairs = pairFiles(entries, this.problems, names);
     const count = this.pairs.length;
     this.pairOf = new Int32Array(entries.length).fill(-1);
     this.waiting = new Uint8Array(count);
@@ -90,8 +100,8 @@ export class RevisionBuilder {
     this.parentLines = new Int32Array(count);
     for (let p = 0; p < count; p++) {
       const { up, down } = this.pairs[p];
-      if (up) this.track(up, p, unread);
-      if (down) this.track(down, p, unread);
+      if (up !== -1) this.track(up, p, unread);
+      if (down !== -1) this.track(down, p, unread);
       if (this.waiting[p] === 0) this.build(p);
     }
   }
@@ -102,10 +112,10 @@ export class RevisionBuilder {
     if (p !== -1 && --this.waiting[p] === 0) this.build(p);
   }
 
-  /** Note which pair the half belongs to, and whether that pair waits for it. */
-  private track(half: Half, p: number, unread: Uint8Array | undefined): void {
-    this.pairOf[half.index] = p;
-    if (unread?.[half.index]) this.waiting[p]++;
+  /** Note which pair entry `index` belongs to, and whether that pair waits for it. */
+  private track(index: number, p: number, unread: Uint8Array | undefined): void {
+    this.pairOf[index] = p;
+    if (unread?.[index]) this.waiting[p]++;
   }
 
   /** Every revision and problem, once every unread entry has been settled (each call makes the same result anew). */
@@ -129,7 +139,10 @@ export class RevisionBuilder {
     // One array for every pair, copied for the few that have problems.
     const problems = this.scratch;
     if (problems.length !== 0) problems.length = 0; // setting the length is a call into the runtime, even to 0
-    const { id, up, down } = this.pairs[p];
+    const pair = this.pairs[p];
+    const { id } = pair;
+    const up = pair.up === -1 ? undefined : halfOf(this.entries, this.names, pair, pair.up);
+    const down = pair.down === -1 ? undefined : halfOf(this.entries, this.names, pair, pair.down);
     if (!up) {
       problems.push({
         file: down!.entry.path, line: 1, revision: id, code: 'missing-up-file',

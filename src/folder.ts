@@ -64,12 +64,12 @@ export async function loadFolder(
     void thread?.worker.terminate();
     throw err;
   }
-  const { entries, toRead } = listed;
+  const { entries, toRead, names } = listed;
   // The worker starts reading first; this thread pairs the files by name meanwhile.
   const reading = new SharedReading(toRead.map((i) => entries[i].path), { shortReadIsEnd: shortReadIsEnd(dir, listed, contents), stats, thread });
   const unread = new Uint8Array(entries.length);
   for (const index of toRead) unread[index] = 1;
-  const builder = new RevisionBuilder(entries, { contents }, { unread, dropBytes: true });
+  const builder = new RevisionBuilder(entries, { contents }, { unread, dropBytes: true, names });
   await reading.each((first, got) => {
     for (let k = 0; k < got.length; k++) {
       const index = toRead[first + k];
@@ -99,14 +99,16 @@ function fill(entry: FileEntry, got: ReadOutcome): void {
   else entry.bytes = got;
 }
 
-/** The folder's `.sql` files as entries, sorted by path, with the positions of those to read. */
-function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toRead: number[]; notRegular: boolean } {
+/** The folder's `.sql` files as entries, sorted by path, with their file names and the positions of those to read. */
+function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; names: string[]; toRead: number[]; notRegular: boolean } {
   // path.join(dir, rel) without normalising every path: rel has no `.`, `..`
   // or empty segment, so only the folder's part needs it. (Not on Windows,
   // where join also turns rel's `/` into `\`.)
   const prefix = path.join(dir, 'x').slice(0, -1);
   let root: string | undefined;
   const entries: FileEntry[] = [];
+  // The names as listed: cutting them from the joined paths would make a flat copy of each path, kept to the end.
+  const names: string[] = [];
   const toRead: number[] = [];
   const { files, kinds } = listSqlFiles(dir);
   const notRegular = kinds.size > 0;
@@ -126,8 +128,9 @@ function listEntries(dir: string, outline: boolean): { entries: FileEntry[]; toR
       if (entry.outside === undefined) toRead.push(entries.length);
     }
     entries.push(entry);
+    names.push(rel.slice(rel.lastIndexOf('/') + 1));
   }
-  return { entries, toRead, notRegular };
+  return { entries, names, toRead, notRegular };
 }
 
 /**
@@ -140,8 +143,15 @@ function shortReadIsEnd(dir: string, { notRegular }: { notRegular: boolean }, co
   return !contents && !notRegular && shortReadsEndUnder(dir);
 }
 
-/** What the `glob` package matches for `*.sql` on this platform (case-insensitive on macOS and Windows). */
-const SQL_FILE = process.platform === 'darwin' || process.platform === 'win32' ? /\.sql$/i : /\.sql$/;
+/**
+ * What the `glob` package matches for `*.sql` on this platform:
+ * case-insensitive on macOS and Windows. Elsewhere endsWith, not a regular
+ * expression: the loop over the 40,000 entries of one folder took 14–17 ms
+ * with it, against 25–26 ms with the expression (fresh processes).
+ */
+const isSqlName = process.platform === 'darwin' || process.platform === 'win32'
+  ? (name: string): boolean => /\.sql$/i.test(name)
+  : (name: string): boolean => name.endsWith('.sql');
 
 /**
  * Every `*.sql` file at any depth, relative, `/`-separated and sorted: what
@@ -174,11 +184,11 @@ function listSqlFiles(dir: string): Listing {
       if (entry.isDirectory()) folders.push(child);
       else if (entry.isSymbolicLink()) {
         const linked = isFolder(path.join(dir, child));
-        if (linked || SQL_FILE.test(entry.name)) {
+        if (linked || isSqlName(entry.name)) {
           found.push(child);
           kinds.set(child, linked ? 'linked folder' : 'linked file');
         }
-      } else if (SQL_FILE.test(entry.name)) {
+      } else if (isSqlName(entry.name)) {
         found.push(child);
         if (!entry.isFile()) kinds.set(child, 'special');
       }

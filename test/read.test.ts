@@ -5,7 +5,7 @@
  * worker thread shares the reading, fails to start or dies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -324,12 +324,16 @@ t('a reading thread never given a list does not keep the process alive', () => {
 t('loadFolder gives what readRevisions gives for the entries readEntries reads, with or without an early thread', async () => {
   const p = tempProject();
   try {
+    // The last ten in a subfolder, one of them with a down file named differently: names cut from nested paths.
+    mkdirSync(path.join(p.dir, 'later'));
     for (let i = 0; i < 40; i++) {
-      writeFileSync(path.join(p.dir, `${String(i).padStart(4, '0')}_r.up.sql`), `-- parent: ${i === 0 ? 'base' : String(i - 1).padStart(4, '0')}\nselect ${i};\n`);
-      if (i !== 7) writeFileSync(path.join(p.dir, `${String(i).padStart(4, '0')}_r.down.sql`), i === 9 ? '' : `select -${i};\n`);
+      const name = path.join(p.dir, i >= 30 ? 'later' : '', `${String(i).padStart(4, '0')}_r`);
+      writeFileSync(`${name}.up.sql`, `-- parent: ${i === 0 ? 'base' : String(i - 1).padStart(4, '0')}\nselect ${i};\n`);
+      if (i !== 7) writeFileSync(`${name}${i === 33 ? 'x' : ''}.down.sql`, i === 9 ? '' : `select -${i};\n`);
     }
     const expected = readRevisions(await readEntries(p.dir, { contents: false }), { contents: false });
-    assert.ok(expected.problems.length >= 2, 'the planted problems are found');
+    assert.equal(expected.problems.map((x) => [x.code, x.revision]), [['missing-down-file', '0007'], ['empty-file', '0009'], ['mismatched-pair', '0033']]);
+    assert.equal(expected.revisions.map((r) => r.id).slice(-10), Array.from({ length: 10 }, (_, k) => String(30 + k).padStart(4, '0')));
     for (const early of [false, true]) {
       const { read } = await within(loadFolder(p.dir, { contents: false, early }), 'loadFolder');
       assert.equal(read, expected);
