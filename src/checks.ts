@@ -97,18 +97,22 @@ export function precheck(steps: readonly Step[], singleTransaction: boolean): vo
       });
     }
     const { statements, metaCommands } = splitSql(step.text);
+    // Each of these is mended by editing the file; a down file's revision is applied, so its edit must then be accepted.
+    const mend = (hint: string): string => step.direction === 'down' && !step.stored
+      ? `${hint}; revision ${step.id} is applied, so accept the edited down file with: migrate rehash ${step.id}`
+      : hint;
     for (const m of metaCommands) {
       problems.push({ file: step.file, line: m.line, revision: step.id, code: 'psql-meta-command',
         message: `"${m.text}" is a psql meta-command, not SQL; sqlrev does not run it`,
-        hint: m.text.startsWith('\\restrict') || m.text.startsWith('\\unrestrict')
+        hint: mend(m.text.startsWith('\\restrict') || m.text.startsWith('\\unrestrict')
           ? 'pg_dump writes \\restrict lines for psql: delete them from the migration'
-          : 'replace it with plain SQL (for \\i, paste the file\'s contents)' });
+          : 'replace it with plain SQL (for \\i, paste the file\'s contents)') });
     }
     for (const s of statements) {
       if (!isCopyFromStdin(s.text)) continue;
       problems.push({ file: step.file, line: s.line, revision: step.id, code: 'copy-from-stdin',
         message: 'COPY … FROM stdin needs psql to feed it data; sqlrev sends SQL only',
-        hint: 'load the rows with INSERT statements, or COPY from a server-side file' });
+        hint: mend('load the rows with INSERT statements, or COPY from a server-side file') });
     }
     if (!step.transactional) continue;
     for (const s of statements) {
@@ -116,11 +120,11 @@ export function precheck(steps: readonly Step[], singleTransaction: boolean): vo
       if (kind === 'transaction-control') {
         problems.push({ file: step.file, line: s.line, revision: step.id, code: 'transaction-control',
           message: `"${firstLine(s.text)}" controls the transaction, but sqlrev runs each revision in its own transaction`,
-          hint: 'remove it: the revision is atomic already (or mark the file "-- transaction: false")' });
+          hint: mend('remove it: the revision is atomic already (or mark the file "-- transaction: false")') });
       } else if (kind === 'no-transaction') {
         problems.push({ file: step.file, line: s.line, revision: step.id, code: 'needs-no-transaction',
           message: `"${firstLine(s.text)}" cannot run inside a transaction block`,
-          hint: 'add "-- transaction: false" to this file\'s headers and make its statements safe to repeat' });
+          hint: mend('add "-- transaction: false" to this file\'s headers and make its statements safe to repeat') });
       }
     }
   }

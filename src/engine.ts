@@ -65,7 +65,7 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
     const row = state.rows.get(id)!;
     if (rev) return { id, direction: 'down', file: rev.down.path, text: rev.down.text, transactional: rev.down.transactional, record: recordOf(rev) };
     const facts = headerFacts(row.downText, row.downPath ?? id);
-    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
+    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row, stored: true };
   });
 }
 /** A lost connection is exit 5 wherever it happens (stateError), a server's refusal 1. */

@@ -20,6 +20,8 @@ export interface Step {
   transactional: boolean;
   /** The revision as it is recorded after `up`. */
   record: RevisionRecord;
+  /** A down step whose file is gone: its text is the one stored when it was applied. */
+  stored?: true;
 }
 
 /** The statements a step sends, in order, for running and for `--sql`. */

@@ -283,6 +283,40 @@ t('BEGIN/COMMIT, CONCURRENTLY, VACUUM and the like, and psql meta-commands in a 
   }
 });
 
+t('a refused down file says its edit must be accepted with rehash, and following the hints takes the revision down', async () => {
+  const files = {
+    ...rev('0001', 'base', { up: 'create table t_0001 (a int);' }),
+    '0002_ix.up.sql': '-- parent: 0001\n-- transaction: false\ncreate index concurrently i_a on t_0001 (a);\n',
+    '0002_ix.down.sql': 'drop index concurrently i_a;\n',
+  };
+  await scene(files, async ({ url, run, write }) => {
+    exits(await run('up'), 0, 'up');
+    const refused = await run('down', '-1');
+    exits(refused, 3, 'down -1 of a down file that needs "-- transaction: false"');
+    assert.match(refused.stderr, 'migrations/0002_ix.down.sql:1:');
+    assert.match(refused.stderr, 'transaction: false');
+    assert.match(refused.stderr, 'migrate rehash 0002');
+    assert.equal(await appliedIds(url), ['0001', '0002'], 'nothing was reverted');
+
+    write('0002_ix.down.sql', '-- transaction: false\ndrop index concurrently i_a;\n');
+    exits(await run('down', '-1'), 3, 'the edited down file of an applied revision, not yet accepted');
+    exits(await run('rehash', '0002', '--yes'), 0, 'rehash 0002');
+    exits(await run('down', '-1'), 0, 'down -1 after the two hints');
+    assert.equal(await appliedIds(url), ['0001']);
+    assert.is((await query(url, `select count(*)::int as n from pg_indexes where indexname = 'i_a'`))[0].n, 0, 'the index is dropped');
+  });
+});
+
+t('a refused up file of a pending revision is not sent to rehash', async () => {
+  const files = { ...rev('0001', 'base'), '0002_ix.up.sql': '-- parent: 0001\ncreate index concurrently i_a on t_0001 (a);\n', '0002_ix.down.sql': 'select 1;\n' };
+  await scene(files, async ({ run }) => {
+    const refused = await run('up');
+    exits(refused, 3, 'up');
+    assert.match(refused.stderr, 'transaction: false');
+    assert.not.match(refused.stderr, 'rehash');
+  });
+});
+
 // ---------------------------------------------------------------- --single-transaction
 
 t('--single-transaction: a failure in the last revision rolls back all of them', async () => {
