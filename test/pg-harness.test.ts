@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertReachableByPostgresUser, ensureLibrarySymlinks, postmasterPid, startEmbedded } from '../src/embedded.js';
+import { assertReachableByPostgresUser, startEmbedded } from '../src/embedded.js';
+import { ensureLibrarySymlinks } from '../src/embedded-package.js';
+import { postmasterPid } from '../src/postmaster.js';
 import { SqlrevError } from '../src/errors.js';
 import { adminUrl, createDatabase, query, serverVersion, withDatabase } from './support/pg.js';
 

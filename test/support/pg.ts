@@ -18,7 +18,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { postmasterPid, startEmbedded } from '../../src/embedded.js';
+import { startEmbedded } from '../../src/embedded.js';
+import { postmasterPid } from '../../src/postmaster.js';
 
 export interface TestDatabase {
   url: string;
