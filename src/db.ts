@@ -196,6 +196,11 @@ export function errorCode(err: unknown): string | undefined {
   return typeof e?.code === 'string' ? e.code : undefined;
 }
 
+/** Whether `code` is an SQLSTATE, so the error is the server's own (not a lost connection or another client-side failure). */
+export function isServerCode(code: string | undefined): boolean {
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
 function connectError(err: unknown, where: string, options: ConnectOptions, pgpassNote?: string, clientCert = false): SqlrevError {
   const code = errorCode(err);
   const raw = scrub(err instanceof Error ? err.message : String(err), options.url);

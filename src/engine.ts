@@ -5,13 +5,14 @@
  * pass hooks and render results.
  */
 import { errorCode, stateError } from './db.js';
-import { EXIT, SqlrevError, usageError } from './errors.js';
+import { SqlrevError, usageError } from './errors.js';
+import { commitFailure } from './failure.js';
 import { planDown, planUp, type Plan } from './plan.js';
 import type { Project } from './project.js';
 import { stateUpgrades, renderStatement, RESET_SESSION, type State } from './state.js';
 import { parseTarget } from './target.js';
 import { batchFrom, openTransaction, Pacer, startedRow, stepSql, type Batch } from './messages.js';
-import type { BatchFailure, Runner, SqlFailure, Step, StepOutcome } from './run.js';
+import type { BatchFailure, Runner, Step, StepOutcome } from './run.js';
 import { checkDrift, checkState, graphWithState, headerFacts, loadSound, precheck, recordOf } from './checks.js';
 import { interrupted, withDefaults, withLockedSession, withReadSession, type DbOptions, type Resolved, type Session } from './session.js';
 
@@ -73,17 +74,6 @@ function asFailure(err: unknown, schema: string): SqlrevError {
   return err instanceof SqlrevError ? err : stateError(err, schema);
 }
 
-/** The final COMMIT of --single-transaction failed: deferred constraints of any revision are checked there. */
-function commitFailure(err: unknown, revisions: number): SqlrevError {
-  const e = err as { message?: string; detail?: string; hint?: string };
-  const code = errorCode(err);
-  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return stateError(err, '');
-  const failure: SqlFailure = new SqlrevError('sql-failed', EXIT.sqlFailed, `the final commit of --single-transaction failed, so none of the ${revisions} revision(s) was applied: ${e.message ?? String(err)} (SQLSTATE ${code})${e.detail ? `\ndetail: ${e.detail}` : ''}`, {
-    hint: e.hint ?? 'deferred constraints are checked at commit: the detail names the rows involved', cause: err,
-  });
-  failure.sqlstate = code;
-  return failure;
-}
 // ---------------------------------------------------------------- up and down
 
 export async function up(options: RunOptions): Promise<RunResult> {

@@ -6,11 +6,13 @@
  * and file line through the message's layout; an error without a position is
  * located by running the revision once more, rolled back. A `-- transaction:
  * false` revision logs 'started', runs statement by statement in autocommit,
- * and is recorded afterwards.
+ * and is recorded afterwards. The errors a user then sees are made in
+ * src/failure.ts.
  */
 import { EXIT, SqlrevError } from './errors.js';
-import { errorCode, type Sql } from './db.js';
-import { lineColumnAt, positionToOffset } from './position.js';
+import { errorCode, isServerCode, type Sql } from './db.js';
+import { batchLost, sqlFailure, withPosition, type SqlFailure } from './failure.js';
+import { positionToOffset } from './position.js';
 import type { Statement as SqlStatement } from './split.js';
 import { bookkeepingFor, revisionMessages, startedRow, statementsOf, stepSql, type Batch, type MessageLayout, type RevisionMessages, type Step } from './messages.js';
 import { logAction, recordedAmong, RESET_SESSION, send, type Statement } from './state.js';
@@ -331,58 +333,6 @@ export class Runner {
   }
 }
 
-export interface SqlFailure extends SqlrevError {
-  sqlstate?: string;
-  column?: number;
-  excerpt?: string;
-}
-
-/**
- * The error a user sees when a revision's SQL fails: file, line and column
- * (from the server's position, else the statement's first line), the line
- * with a caret, and the server's code, message, detail and hint.
- */
-export function sqlFailure(err: unknown, step: Step, statement: SqlStatement | undefined, context?: string, ran?: SqlStatement[]): SqlFailure {
-  const e = err as { message?: string; code?: string; detail?: string; hint?: string; position?: string; where?: string; severity?: string };
-  const code = errorCode(err);
-  const isServerError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-  let line: number | undefined;
-  let column: number | undefined;
-  let excerpt: string | undefined;
-  if (statement) {
-    const pos = Number(e.position);
-    const offset = Number.isFinite(pos) && pos > 0 ? statement.start + positionToOffset(statement.text, pos) : statement.start;
-    const at = lineColumnAt(step.text, offset);
-    line = at.line;
-    column = at.column;
-    excerpt = `${String(at.line).padStart(5)} | ${at.lineText}\n      | ${' '.repeat(Math.max(0, at.column - 1))}^`;
-  }
-  const parts = [
-    `${step.direction} of ${step.id} failed${context ? ` ${context}` : ''}: ${e.message ?? String(err)}${isServerError ? ` (SQLSTATE ${code})` : ''}`,
-  ];
-  if (excerpt) parts.push(excerpt);
-  if (e.detail) parts.push(`detail: ${e.detail}`);
-  if (e.where) parts.push(`context: ${e.where}`);
-  if (ran && ran.length) {
-    // A lost connection may have lost only the answer to the bookkeeping's COMMIT.
-    const recorded = isServerError ? 'the revision is not recorded, so the next run starts it again' : 'unless its record committed before the connection was lost (migrate status shows which), the next run starts it again';
-    parts.push(`this revision runs outside a transaction: ${ran.length} statement(s) before it already ran and stay done (lines ${ran.map((s) => s.line).join(', ')}); ${recorded} — its statements should be safe to repeat (IF NOT EXISTS, …)`);
-  }
-  const failure = new SqlrevError(isServerError ? 'sql-failed' : 'connection-lost', isServerError ? EXIT.sqlFailed : EXIT.connect, parts.join('\n'), {
-    file: step.file, line, revision: step.id,
-    // A lost connection may have lost only the answer: the COMMIT may have run.
-    hint: e.hint ?? (isServerError ? undefined : ran === undefined
-      ? 'the connection to the server was lost: the revision committed together with its record or not at all (migrate status shows which); rerunning is safe'
-      : 'the connection to the server was lost: the statements that ran stay done; unless its record committed (migrate status shows which), the next run starts this revision again'),
-    extra: { sqlstate: isServerError ? code : undefined, column, detail: e.detail, serverHint: e.hint, context: e.where, statementsRun: ran?.map((s) => s.line) },
-    cause: err,
-  }) as SqlFailure;
-  failure.sqlstate = code;
-  failure.column = column;
-  failure.excerpt = excerpt;
-  return failure;
-}
-
 /** Statements pipelined at once inside --single-transaction. */
 const PIPELINE_BATCH = 1000;
 
@@ -401,24 +351,4 @@ function readBack(result: unknown): Record<string, unknown>[] {
     if (r?.columns?.some((c) => c.name === 'sqlrev_ms')) return [...r];
   }
   return [];
-}
-
-/** The connection was lost while a message of several revisions ran: any of them may have committed. */
-function batchLost(err: unknown, steps: readonly Step[]): SqlrevError {
-  const ids = steps.map((s) => s.id);
-  return new SqlrevError('connection-lost', EXIT.connect, `the connection to the server was lost while one message of ${ids.length} revisions ran (${ids.join(', ')}): ${(err as Error).message ?? String(err)}`, {
-    file: steps[0].file, revision: steps[0].id,
-    hint: 'each of them committed together with its record or not at all, in order (migrate status shows how far it got); rerunning is safe',
-    cause: err,
-  });
-}
-
-function isServerCode(code: string | undefined): boolean {
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
-
-/** The error with its position made relative to the statement (1-based, in characters). */
-function withPosition(err: unknown, offsetInStatement: number, text: string): unknown {
-  const chars = [...text.slice(0, Math.max(0, offsetInStatement - 1))].length + 1;
-  return Object.assign(Object.create(Object.getPrototypeOf(err)), err, { position: String(chars), message: (err as Error).message });
 }
