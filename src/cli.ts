@@ -405,9 +405,34 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     await cli.runMatchedCommand();
   } catch (err) {
+    const unknown = err instanceof Error && err.name === 'CACError' ? /^Unknown option `(.+)`$/.exec(err.message) : null;
+    if (unknown) return unknownOption(cli, unknown[1], args, env);
     return handleError(err, createOutput({ format: 'human', env }), env);
   }
   return code;
+}
+
+/**
+ * cac names an unknown option by its camel-cased key (`--dryRn` for
+ * `--dry-rn`, `--transactoin` for `--no-transactoin`): say what was typed,
+ * and the nearest option of the command.
+ */
+function unknownOption(cli: CAC, reported: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
+  const key = reported.replace(/^-+/, '');
+  const camel = (flag: string) => flag.replace(/^-+/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const typed = args.map((a) => a.split('=', 1)[0])
+    .find((a) => a.startsWith('-') && (camel(a) === key || (a.startsWith('--no-') && camel(a.slice(5)) === key))) ?? reported;
+  const command = cli.matchedCommand?.name ? `migrate ${cli.matchedCommand.name}` : 'migrate';
+  const flags = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
+    .flatMap((o) => o.rawName.split(/[\s,]+/).filter((f) => f.startsWith('--')));
+  const near = flags
+    .map((f) => ({ f, d: editDistance(typed, f) }))
+    .filter((x) => x.d <= 2)
+    .sort((a, b) => a.d - b.d)[0];
+  const out = createOutput({ format: 'human', env });
+  return reportError(out, usageError('unknown-option', `unknown option ${typed} for ${command}`, {
+    hint: near ? `did you mean ${near.f}? (${command} --help lists its options)` : `${command} --help lists its options`,
+  }));
 }
 
 function unknownCommand(cli: CAC, name: string, env: NodeJS.ProcessEnv): number {

@@ -155,12 +155,25 @@ cli('a typo in a command name suggests the command', async () => {
   } finally { p.cleanup(); }
 });
 
-cli('an unknown option is a usage error (exit 2)', async () => {
+cli('an unknown option is a usage error (exit 2) that names it as typed and suggests the nearest option', async () => {
   const p = tempProject();
   try {
     const r = await migrate(['verify', '--frobnicate'], { cwd: p.cwd });
     assert.is(r.code, 2);
-    assert.match(r.stderr, 'frobnicate');
+    assert.match(r.stderr, 'unknown option --frobnicate for migrate verify');
+    assert.not.match(r.stderr, 'did you mean');
+    const cases: [string[], string, string][] = [
+      [['up', '--dry-rn'], '--dry-rn', '--dry-run'],
+      [['up', '--lock-timout=5'], '--lock-timout', '--lock-timeout'],
+      [['history', '--grph'], '--grph', '--graph'],
+      [['new', 'x', '--no-transactoin'], '--no-transactoin', '--no-transaction'],
+    ];
+    for (const [argv, typed, meant] of cases) {
+      const typo = await migrate(argv, { cwd: p.cwd });
+      assert.is(typo.code, 2, argv.join(' '));
+      assert.match(typo.stderr, `unknown option ${typed} for migrate ${argv[0]}`, argv.join(' '));
+      assert.match(typo.stderr, `did you mean ${meant}?`, argv.join(' '));
+    }
   } finally { p.cleanup(); }
 });
 
