@@ -286,10 +286,10 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       if (ctx.out.format === 'json') ctx.out.json({ ok: true, configFile: file, settings: rows });
       else {
         ctx.out.result(`config file: ${file ?? '(none: no sqlrev.json here)'}`);
-        for (const [key, r] of Object.entries(rows)) {
-          const source = r.source === 'file' && file ? file : SOURCE_NAMES[r.source];
-          ctx.out.result(`${key.padEnd(12)} ${String(r.value ?? '(none)').padEnd(40)} ${ctx.out.c.dim(`from ${source}`)}`);
-        }
+        const shown = Object.entries(rows).map(([key, r]) => ({ key, value: String(r.value ?? '(none)'), source: r.source === 'file' && file ? file : SOURCE_NAMES[r.source] }));
+        // The sources line up after the longest value (a database URL may be long).
+        const width = Math.max(...shown.map((x) => x.value.length));
+        for (const { key, value, source } of shown) ctx.out.result(`${key.padEnd(12)} ${value.padEnd(width)}  ${ctx.out.c.dim(`from ${source}`)}`);
       }
       return EXIT.ok;
     }));

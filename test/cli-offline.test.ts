@@ -146,6 +146,19 @@ cli('settings come from flags, then SQLREV_* variables, then sqlrev.json', async
   } finally { p.cleanup(); }
 });
 
+cli('config shows each setting with its source, the sources in one column however long a value is, the password masked', async () => {
+  const p = tempProject();
+  try {
+    const r = await migrate(['config', '--db', 'postgres://app:s3cret@db.internal.example:5432/application_production'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stdout, 's3cret');
+    const rows = r.stdout.split('\n').filter((l) => /^(dir|schema|db|lockTimeout) /.test(l));
+    assert.is(rows.length, 4, r.stdout);
+    assert.match(rows.find((l) => l.startsWith('db '))!, /app:\*\*\*@db\.internal\.example.* from a flag$/);
+    assert.is(new Set(rows.map((l) => l.indexOf(' from '))).size, 1, r.stdout);
+  } finally { p.cleanup(); }
+});
+
 cli('a typo in a command name suggests the command', async () => {
   const p = tempProject();
   try {
