@@ -97,8 +97,8 @@ export function precheck(steps: readonly Step[], singleTransaction: boolean): vo
       });
     }
     const { statements, metaCommands } = splitSql(step.text);
-    // Each of these is mended by editing the file; a down file's revision is applied, so its edit must then be accepted.
-    const mend = (hint: string): string => step.direction === 'down' && !step.stored
+    // Each of these is mended by editing the file; the file of an applied revision must then be accepted.
+    const mend = (hint: string): string => step.appliedFile
       ? `${hint}; revision ${step.id} is applied, so accept the edited down file with: migrate rehash ${step.id}`
       : hint;
     for (const m of metaCommands) {

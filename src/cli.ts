@@ -391,12 +391,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   try {
     cli.parse(['node', 'migrate', ...args], { run: false });
     if (cli.options.help || cli.options.version) {
+      // cac prints the version only without a command: `migrate up -v` would otherwise do nothing, quietly.
+      if (cli.options.version && !cli.options.help && cli.matchedCommand) cli.outputVersion();
       stdoutStream(); // cac printed to it: flushOutput waits for it
       return EXIT.ok;
     }
     if (!cli.matchedCommand) {
       const name = cli.args[0];
       if (name === undefined) {
+        cli.globalCommand.checkUnknownOptions(); // `migrate --frob` is a typo, not a request for help
         stdoutStream();
         cli.outputHelp();
         return EXIT.ok;
@@ -419,14 +422,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
  */
 function unknownOption(cli: CAC, reported: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
   const key = reported.replace(/^-+/, '');
-  const camel = (flag: string) => flag.replace(/^-+/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  // cac's own camel-casing (a letter, a dash, a letter), applied before the first dot.
+  const camel = (flag: string) => {
+    const [head, ...rest] = flag.replace(/^-+/, '').split('.');
+    return [head.replaceAll(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase()), ...rest].join('.');
+  };
   const typed = args.map((a) => a.split('=', 1)[0])
     .find((a) => a.startsWith('-') && (camel(a) === key || (a.startsWith('--no-') && camel(a.slice(5)) === key))) ?? reported;
   const command = cli.matchedCommand?.name ? `migrate ${cli.matchedCommand.name}` : 'migrate';
   const flags = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
     .flatMap((o) => o.rawName.split(/[\s,]+/).filter((f) => f.startsWith('--')));
   const near = flags
-    .map((f) => ({ f, d: editDistance(typed, f) }))
+    .map((f) => ({ f, d: editDistance(typed.toLowerCase(), f) }))
     .filter((x) => x.d <= 2)
     .sort((a, b) => a.d - b.d)[0];
   const out = createOutput({ format: 'human', env });

@@ -64,9 +64,9 @@ function buildSteps(project: Project, state: State, plan: Plan): Step[] {
       return { id, direction: 'up', file: rev.up.path, text: rev.up.text, transactional: rev.up.transactional, record: recordOf(rev) };
     }
     const row = state.rows.get(id)!;
-    if (rev) return { id, direction: 'down', file: rev.down.path, text: rev.down.text, transactional: rev.down.transactional, record: recordOf(rev) };
+    if (rev) return { id, direction: 'down', file: rev.down.path, text: rev.down.text, transactional: rev.down.transactional, record: recordOf(rev), appliedFile: true };
     const facts = headerFacts(row.downText, row.downPath ?? id);
-    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row, stored: true };
+    return { id, direction: 'down', file: `${row.downPath ?? id} (stored text; the file is gone)`, text: row.downText, transactional: facts.transactional, record: row };
   });
 }
 /** A lost connection is exit 5 wherever it happens (stateError), a server's refusal 1. */

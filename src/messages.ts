@@ -20,8 +20,12 @@ export interface Step {
   transactional: boolean;
   /** The revision as it is recorded after `up`. */
   record: RevisionRecord;
-  /** A down step whose file is gone: its text is the one stored when it was applied. */
-  stored?: true;
+  /**
+   * A down step read from the file of a revision the database records as
+   * applied: mending that file is an edit `migrate rehash` must accept
+   * (not so for a stored text whose file is gone, nor on a scratch database).
+   */
+  appliedFile?: true;
 }
 
 /** The statements a step sends, in order, for running and for `--sql`. */

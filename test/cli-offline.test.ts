@@ -180,12 +180,28 @@ cli('an unknown option is a usage error (exit 2) that names it as typed and sugg
       [['up', '--lock-timout=5'], '--lock-timout', '--lock-timeout'],
       [['history', '--grph'], '--grph', '--graph'],
       [['new', 'x', '--no-transactoin'], '--no-transactoin', '--no-transaction'],
+      [['up', '--dry-r-un'], '--dry-r-un', '--dry-run'],
+      [['up', '--DRY-RUN'], '--DRY-RUN', '--dry-run'],
     ];
     for (const [argv, typed, meant] of cases) {
       const typo = await migrate(argv, { cwd: p.cwd });
       assert.is(typo.code, 2, argv.join(' '));
       assert.match(typo.stderr, `unknown option ${typed} for migrate ${argv[0]}`, argv.join(' '));
       assert.match(typo.stderr, `did you mean ${meant}?`, argv.join(' '));
+    }
+    const bare = await migrate(['--frob'], { cwd: p.cwd });
+    assert.is(bare.code, 2, 'an unknown option without a command is a typo, not a request for help');
+    assert.match(bare.stderr, 'unknown option --frob for migrate');
+  } finally { p.cleanup(); }
+});
+
+cli('-v prints the version with or without a command, and does nothing else', async () => {
+  const p = tempProject();
+  try {
+    for (const argv of [['-v'], ['up', '-v'], ['history', '--version']]) {
+      const r = await migrate(argv, { cwd: p.cwd, env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } });
+      assert.is(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /^migrate\/\d+\.\d+\.\d+/, argv.join(' '));
     }
   } finally { p.cleanup(); }
 });

@@ -44,6 +44,21 @@ prove('a correct folder passes migrate test and the scratch database is dropped'
   } finally { p.cleanup(); }
 });
 
+prove('a down file refused before the round trip is not sent to rehash: nothing is applied', async () => {
+  const files = { ...GOOD, ...rev('0005', '0004', 'create index concurrently users_id on users (id);', 'drop index concurrently users_id;') };
+  files['0005_r.up.sql'] = `-- parent: 0004\n-- transaction: false\n\ncreate index concurrently users_id on users (id);\n`;
+  const p = tempProject(files);
+  try {
+    await withDatabase(async (url) => {
+      const r = await migrate(['test'], { cwd: p.cwd, env: { DATABASE_URL: url } });
+      exits(r, 3);
+      assert.match(r.stderr, 'migrations/0005_r.down.sql:1:');
+      assert.match(r.stderr, 'transaction: false');
+      assert.not.match(r.stderr, 'rehash');
+    });
+  } finally { p.cleanup(); }
+});
+
 for (const [what, id, brokenDown] of [
   ['a column', '0005', 'alter table users drop column note;'],
   ['an index', '0002', 'select 1;'],
