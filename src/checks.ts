@@ -30,7 +30,9 @@ export async function loadSound(dir: string): Promise<Project> {
 export function graphWithState(project: Project, rows: ReadonlyMap<string, AppliedRow>): Graph {
   const missing = [...rows.values()].filter((r) => !project.revisions.has(r.id));
   if (missing.length === 0) return project.graph;
-  return Graph.build([...project.revisions.values(), ...missing.map((r) => ({ id: r.id, parents: r.parents }))]).graph;
+  // Revisions whose files could not be read stay in, as in the files' own graph (Project.graph).
+  const unread = project.graph.order.filter((id) => !project.revisions.has(id) && !rows.has(id)).map((id) => ({ id, parents: [] }));
+  return Graph.build([...project.revisions.values(), ...missing.map((r) => ({ id: r.id, parents: r.parents })), ...unread]).graph;
 }
 
 export function checkState(graph: Graph, state: State): void {

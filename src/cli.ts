@@ -10,6 +10,7 @@ import { readConfigFile, resolveConfig, type Config } from './config.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import { editDistance } from './headers.js';
 import { loadProject, type Project } from './project.js';
+import type { AppliedView } from './inspect.js';
 import { createOutput, reportError, reportProblems, stdoutStream, type Format, type Output } from './render.js';
 export { flushOutput } from './render.js';
 import { VERSION } from './version.js';
@@ -328,18 +329,22 @@ function printWritten(ctx: Context, written: { id: string; parents: string[]; up
   return EXIT.ok;
 }
 
-function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean, { drawLanes, historyEntries }: typeof import('./history.js'), state?: { applied: Set<string>; current: string[]; database: string }): number {
-  const entries = historyEntries(project.graph, reverse);
+function printHistory(ctx: Context, project: Project, graph: boolean, reverse: boolean, { drawLanes, historyEntries }: typeof import('./history.js'), state?: AppliedView): number {
+  // With a database, applied revisions whose files are gone are shown too, where their stored parents put them.
+  const entries = historyEntries(state?.graph ?? project.graph, reverse);
   const current = new Set(state?.current ?? []);
+  // Revisions in the graph without a Revision: files that could not be read (their parents unknown), or applied ones whose files are gone.
+  const unread = new Set(project.problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !project.revisions.has(id)));
   if (ctx.out.format === 'json') {
     ctx.out.json({
-      ok: true,
+      ok: project.problems.length === 0,
       database: state?.database ?? null,
       revisions: entries.map((e) => {
         const rev = project.revisions.get(e.id);
         const marks = state ? { applied: state.applied.has(e.id), current: current.has(e.id) } : {};
-        return { id: e.id, message: rev?.message ?? null, parents: e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
+        return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: !rev && unread.has(e.id) && !state?.gone.has(e.id) ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
       }),
+      problems: project.problems,
     });
     return EXIT.ok;
   }
@@ -353,12 +358,17 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
     if (current.has(e.id)) marks += ' ' + c.green('(current)');
     else if (state?.applied.has(e.id)) marks += ' ' + c.dim('(applied)');
     const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
-    const text = `${c.yellow(e.id)}  ${rev?.message ?? ''}${parents}${marks}`;
+    const broken = !rev && unread.has(e.id);
+    const stored = state?.gone.get(e.id);
+    const message = rev ? rev.message : broken ? c.red('(its files have problems: see above)') : stored !== undefined ? `${stored} ${c.dim('(its files are gone)')}` : '';
+    // A broken revision's parents are unknown, unless the database stored them.
+    const parentsUnknown = broken && stored === undefined;
+    const text = `${c.yellow(e.id)}  ${message}${parents}${marks}`;
     if (lanes) {
       lines.push(...lanes[i].before);
       lines.push(`${lanes[i].node}  ${text}`);
     } else {
-      lines.push(`${text}${e.parents.length <= 1 ? c.dim(`  ← ${e.parents[0] ?? 'base'}`) : ''}`);
+      lines.push(`${text}${e.parents.length <= 1 ? c.dim(`  ← ${parentsUnknown ? '?' : e.parents[0] ?? 'base'}`) : ''}`);
     }
   });
   if (lines.length) ctx.out.result(lines.join('\n'));

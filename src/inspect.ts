@@ -10,6 +10,7 @@ import type { AppliedRow } from './state.js';
 import { currentHeads } from './target.js';
 import { compareApplied, driftProblems, type Edit } from './verify.js';
 import { graphWithState } from './checks.js';
+import type { Graph } from './graph.js';
 import { withDefaults, withReadSession, type DbOptions } from './session.js';
 
 // ---------------------------------------------------------------- status and show
@@ -57,12 +58,25 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
   });
 }
 
+/** What history shows from the database. */
+export interface AppliedView {
+  applied: Set<string>;
+  current: string[];
+  database: string;
+  /** The files' graph joined with the applied revisions whose files are gone (their parents as stored). */
+  graph: Graph;
+  /** The stored message of each applied revision whose files are gone. */
+  gone: Map<string, string>;
+}
+
 /** The applied revisions and the current heads, for history's marks. */
-export async function readApplied(given: DbOptions, project: Project): Promise<{ applied: Set<string>; current: string[]; database: string }> {
+export async function readApplied(given: DbOptions, project: Project): Promise<AppliedView> {
   const options = withDefaults(given);
   return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const applied = new Set(state.rows.keys());
-    return { applied, current: currentHeads(graphWithState(project, state.rows), applied), database: session.conn.where };
+    const graph = graphWithState(project, state.rows);
+    const gone = new Map([...state.rows.values()].filter((r) => !project.revisions.has(r.id)).map((r) => [r.id, r.message]));
+    return { applied, current: currentHeads(graph, applied), database: session.conn.where, graph, gone };
   });
 }
 

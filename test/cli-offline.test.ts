@@ -105,6 +105,27 @@ cli('history --json lists revisions in topological order with parents and childr
   } finally { p.cleanup(); }
 });
 
+cli('history lists a revision whose files cannot be read with its parents unknown, and --json says the folder has problems', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), '0002_bad.up.sql': '-- parnet: 0001\nselect 1;\n', '0002_bad.down.sql': 'select 1;\n', ...pair('0003', '0001') });
+  try {
+    const text = await migrate(['history'], { cwd: p.cwd });
+    assert.is(text.code, 0, text.stderr);
+    assert.match(text.stderr, 'migrations/0002_bad.up.sql:1:');
+    const line = text.stdout.split('\n').find((l) => l.startsWith('0002 '));
+    assert.ok(line, text.stdout);
+    assert.match(line!, 'its files have problems');
+    assert.match(line!, /← \?$/, 'not "← base": its parent is unknown');
+    const json = await migrate(['history', '--json'], { cwd: p.cwd });
+    assert.is(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout);
+    assert.is(doc.ok, false);
+    assert.equal(doc.problems.map((x: { code: string; revision: string }) => [x.code, x.revision]), [['missing-parent-header', '0002']]);
+    const broken = doc.revisions.find((x: { id: string }) => x.id === '0002');
+    assert.equal([broken.parents, broken.message, broken.up], [null, null, null]);
+    assert.equal(doc.revisions.find((x: { id: string }) => x.id === '0003').parents, ['0001']);
+  } finally { p.cleanup(); }
+});
+
 cli('verify exits 0 on a sound folder and 3 with file:line on problems', async () => {
   const p = tempProject({ ...pair('0001', 'base'), '0002_x.up.sql': '-- message: x\n-- parnet: 0001\nselect 1;\n', '0002_x.down.sql': 'select 1;\n' });
   try {

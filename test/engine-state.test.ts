@@ -179,6 +179,11 @@ t('down of a revision whose files are gone uses its stored text; status reports 
     const doc = JSON.parse(json.stdout);
     assert.equal(doc.missing, ['0002']);
     assert.equal(doc.current, ['0002']);
+    const history = await run('history');
+    exits(history, 0, 'history');
+    assert.match(history.stdout, /^0002 .*\(its files are gone\) \(head\) \(current\)  ← 0001$/m);
+    const listed = JSON.parse((await run('history', '--json')).stdout);
+    assert.equal(listed.revisions.map((r: { id: string; parents: string[]; up: string | null }) => [r.id, r.parents, r.up === null]), [['0001', [], false], ['0002', ['0001'], true]]);
     const verify = await run('verify');
     exits(verify, 3, 'verify');
     assert.match(verify.stderr, /0002.*files are gone/);
