@@ -34,6 +34,7 @@ export function slugify(message: string): string {
   const slug = message
     .toLowerCase()
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '') // the accents NFKD split off: "é" → "e", not "e_"
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 40)

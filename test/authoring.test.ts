@@ -14,6 +14,7 @@ const authoring = suite('authoring');
 authoring('slugs are lowercase words joined by underscores, never empty', () => {
   assert.is(slugify('Add users table!'), 'add_users_table');
   assert.is(slugify('  ?? '), 'revision');
+  assert.is(slugify('Añadir ÍNDICE único: café'), 'anadir_indice_unico_cafe', 'accents dropped, not turned into separators');
   assert.ok(slugify('x'.repeat(100)).length <= 40);
 });
 
