@@ -438,12 +438,12 @@ function unknownOption(cli: CAC, reported: string, args: readonly string[], env:
     return [head.replaceAll(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase()), ...rest].join('.');
   };
   const typed = args.map((a) => a.split('=', 1)[0])
-    .find((a) => a.startsWith('-') && (camel(a) === key || (a.startsWith('--no-') && camel(a.slice(5)) === key))) ?? reported;
+    .find((a) => a.startsWith('-') && [a, a.startsWith('--no-') ? a.slice(5) : ''].some((f) => f !== '' && camel(f).split('.')[0] === key)) ?? reported;
   const command = cli.matchedCommand?.name ? `migrate ${cli.matchedCommand.name}` : 'migrate';
   const flags = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
     .flatMap((o) => o.rawName.split(/[\s,]+/).filter((f) => f.startsWith('--')));
   const near = flags
-    .map((f) => ({ f, d: editDistance(typed.toLowerCase(), f) }))
+    .map((f) => ({ f, d: editDistance(typed.split('.')[0].toLowerCase(), f) }))
     .filter((x) => x.d <= 2)
     .sort((a, b) => a.d - b.d)[0];
   const out = createOutput({ format: 'human', env });

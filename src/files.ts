@@ -174,8 +174,9 @@ export class RevisionBuilder {
   }
 }
 
-/** Why a file's contents are not available: a link out of the folder, or a read error. */
+/** Why a file's contents are not available: a link out of the folder, or a read error (none for a file an outline lists without reading). */
 function accessProblem({ entry, id }: Half): Problem | undefined {
+  if (entry.unread) return undefined;
   if (entry.outside !== undefined) {
     return {
       file: entry.path, code: 'outside-folder', revision: id,

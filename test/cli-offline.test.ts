@@ -126,6 +126,18 @@ cli('history lists a revision whose files cannot be read with its parents unknow
   } finally { p.cleanup(); }
 });
 
+cli('history without a database reports a down file without its up file, and not as unreadable: it lists down files without reading them', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), '0002_orphan.down.sql': 'select 1;\n' });
+  try {
+    const r = await migrate(['history'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, 'missing-up-file');
+    assert.not.match(r.stderr, 'unreadable-file');
+    const checked = await migrate(['verify', '--json'], { cwd: p.cwd });
+    assert.equal(JSON.parse(checked.stdout).problems.map((x: { code: string }) => x.code), ['missing-up-file']);
+  } finally { p.cleanup(); }
+});
+
 cli('verify exits 0 on a sound folder and 3 with file:line on problems', async () => {
   const p = tempProject({ ...pair('0001', 'base'), '0002_x.up.sql': '-- message: x\n-- parnet: 0001\nselect 1;\n', '0002_x.down.sql': 'select 1;\n' });
   try {
@@ -203,6 +215,7 @@ cli('an unknown option is a usage error (exit 2) that names it as typed and sugg
       [['new', 'x', '--no-transactoin'], '--no-transactoin', '--no-transaction'],
       [['up', '--dry-r-un'], '--dry-r-un', '--dry-run'],
       [['up', '--DRY-RUN'], '--DRY-RUN', '--dry-run'],
+      [['up', '--dry-rn.x=1'], '--dry-rn.x', '--dry-run'],
     ];
     for (const [argv, typed, meant] of cases) {
       const typo = await migrate(argv, { cwd: p.cwd });
