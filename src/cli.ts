@@ -219,11 +219,11 @@ function buildCli(env: NodeJS.ProcessEnv, argv: readonly string[], relativeTarge
       // no texts or checksums are kept, as nothing is compared.
       const offline = !ctx.config.dbConfigured;
       const project = await loadProject(ctx.config.dir, { outline: offline, contents: !offline });
-      reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, project.problems);
-      // With a database configured, revisions are marked applied and current.
+      // With a database configured, revisions are marked applied and current, and edited applied files are reported.
       const state = ctx.config.dbConfigured
         ? await (await import('./engine.js')).readApplied({ ...dbOptionsFor(ctx), dir: ctx.config.dir }, project)
         : undefined;
+      reportProblems(ctx.out.format === 'json' ? { ...ctx.out, format: 'human' } : ctx.out, [...project.problems, ...(state?.problems ?? [])]);
       return printHistory(ctx, project, Boolean(options.graph), Boolean(options.reverse), await import('./history.js'), state);
     }));
 
@@ -335,16 +335,17 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   const current = new Set(state?.current ?? []);
   // Revisions in the graph without a Revision: files that could not be read (their parents unknown), or applied ones whose files are gone.
   const unread = new Set(project.problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !project.revisions.has(id)));
+  const problems = [...project.problems, ...(state?.problems ?? [])];
   if (ctx.out.format === 'json') {
     ctx.out.json({
-      ok: project.problems.length === 0,
+      ok: problems.length === 0,
       database: state?.database ?? null,
       revisions: entries.map((e) => {
         const rev = project.revisions.get(e.id);
         const marks = state ? { applied: state.applied.has(e.id), current: current.has(e.id) } : {};
         return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: !rev && unread.has(e.id) && !state?.gone.has(e.id) ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
       }),
-      problems: project.problems,
+      problems,
     });
     return EXIT.ok;
   }
@@ -357,6 +358,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
     let marks = e.head ? ' ' + c.cyan('(head)') : '';
     if (current.has(e.id)) marks += ' ' + c.green('(current)');
     else if (state?.applied.has(e.id)) marks += ' ' + c.dim('(applied)');
+    if (state?.edited.has(e.id)) marks += ' ' + c.red('(edited)');
     const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
     const broken = !rev && unread.has(e.id);
     const stored = state?.gone.get(e.id);

@@ -5,7 +5,7 @@
 import { lockHolder, type LockHolder } from './db.js';
 import type { Problem } from './errors.js';
 import { checkApplied } from './plan.js';
-import { assertFullyRead, loadProject, type Project } from './project.js';
+import { assertFullyRead, loadProject, unbuiltRevisions, type Project } from './project.js';
 import type { AppliedRow } from './state.js';
 import { currentHeads } from './target.js';
 import { compareApplied, driftProblems, type Edit } from './verify.js';
@@ -41,7 +41,7 @@ export async function status(given: DbOptions & { offline?: boolean }): Promise<
   return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const graph = graphWithState(project, state.rows);
     const applied = new Set(state.rows.keys());
-    const drift = compareApplied(state.rows.values(), project.revisions);
+    const drift = compareApplied(state.rows.values(), project.revisions, unbuiltRevisions(project));
     const holder = await lockHolder(session.conn.sql, options.schema);
     return {
       ...base,
@@ -65,8 +65,12 @@ export interface AppliedView {
   database: string;
   /** The files' graph joined with the applied revisions whose files are gone (their parents as stored). */
   graph: Graph;
-  /** The stored message of each applied revision whose files are gone. */
+  /** The stored message of each applied revision without a revision in the files (its files gone, or unreadable). */
   gone: Map<string, string>;
+  /** Applied revisions whose files were edited since. */
+  edited: Set<string>;
+  /** Edited applied files and applied revisions whose files are gone, as verify reports them. */
+  problems: Problem[];
 }
 
 /** The applied revisions and the current heads, for history's marks. */
@@ -76,7 +80,9 @@ export async function readApplied(given: DbOptions, project: Project): Promise<A
     const applied = new Set(state.rows.keys());
     const graph = graphWithState(project, state.rows);
     const gone = new Map([...state.rows.values()].filter((r) => !project.revisions.has(r.id)).map((r) => [r.id, r.message]));
-    return { applied, current: currentHeads(graph, applied), database: session.conn.where, graph, gone };
+    const drift = compareApplied(state.rows.values(), project.revisions, unbuiltRevisions(project));
+    const edited = new Set(drift.edited.map((e) => e.revision));
+    return { applied, current: currentHeads(graph, applied), database: session.conn.where, graph, gone, edited, problems: driftProblems(drift, state.rows) };
   });
 }
 
@@ -102,7 +108,7 @@ export async function show(given: DbOptions & { revision: string; offline?: bool
   const id = graph.resolve(options.revision);
   const rev = project.revisions.get(id);
   const row = rows.get(id);
-  const drift = row ? compareApplied([row], project.revisions) : { edited: [], missing: [] };
+  const drift = row ? compareApplied([row], project.revisions, unbuiltRevisions(project)) : { edited: [], missing: [] };
   return {
     id,
     message: rev?.message ?? row?.message ?? '',
@@ -127,7 +133,7 @@ export async function verifyDatabase(given: DbOptions, project: Project): Promis
   const options = withDefaults(given);
   return withReadSession({ ...options, files: project.revisions }, async (session, state) => {
     const graph = graphWithState(project, state.rows);
-    const drift = compareApplied(state.rows.values(), project.revisions);
+    const drift = compareApplied(state.rows.values(), project.revisions, unbuiltRevisions(project));
     return {
       problems: [...checkApplied(graph, state.rows.keys()), ...driftProblems(drift, state.rows)],
       applied: state.rows.size,

@@ -23,6 +23,11 @@ export interface Project {
   outline?: boolean;
 }
 
+/** Revisions whose files are in the folder but could not be made into revisions (each has a problem): not missing, not runnable. */
+export function unbuiltRevisions(project: Project): Set<string> {
+  return new Set(project.problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !project.revisions.has(id)));
+}
+
 /**
  * Read `dir` from disk and check it. A folder that does not exist is an error
  * (a mistyped --dir must not read as "nothing to do"), unless `allowMissing`

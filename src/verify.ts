@@ -26,13 +26,14 @@ export interface Drift {
   missing: string[];
 }
 
-export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMap<string, Revision>): Drift {
+/** `unbuilt`: ids whose files exist but could not be read into revisions (unbuiltRevisions): neither missing nor compared. */
+export function compareApplied(rows: Iterable<AppliedRow>, revisions: ReadonlyMap<string, Revision>, unbuilt: ReadonlySet<string> = new Set()): Drift {
   const edited: Edit[] = [];
   const missing: string[] = [];
   for (const row of rows) {
     const rev = revisions.get(row.id);
     if (!rev) {
-      missing.push(row.id);
+      if (!unbuilt.has(row.id)) missing.push(row.id);
       continue;
     }
     for (const which of ['up', 'down'] as const) {

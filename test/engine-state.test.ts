@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanEnv, migrate, type CliResult } from './support/cli.js';
@@ -197,6 +197,36 @@ t('down of a revision whose files are gone uses its stored text; status reports 
     assert.equal(await tables(url), ['t_0001'], 'the stored down text dropped t_0002');
     assert.equal(await logLines(url), ['up 0001', 'up 0002', 'down 0002']);
     exits(await run('verify'), 0, 'verify afterwards');
+  });
+});
+
+t('history marks an edited applied file and reports it, and exits 0', async () => {
+  await scene({ ...rev('0001', 'base'), ...rev('0002', '0001') }, async ({ run, file }) => {
+    exits(await run('up'), 0);
+    appendFileSync(file('0001_r.up.sql'), '-- an edit\n');
+    const text = await run('history');
+    exits(text, 0, 'history');
+    assert.match(text.stdout, /^0001 .*\(applied\) \(edited\)/m);
+    assert.not.match(text.stdout, /^0002 .*edited/m);
+    assert.match(text.stderr, 'edited-file');
+    const doc = JSON.parse((await run('history', '--json')).stdout);
+    assert.is(doc.ok, false);
+    assert.equal(doc.problems.map((p: { code: string; revision: string }) => [p.code, p.revision]), [['edited-file', '0001']]);
+  });
+});
+
+t('an applied revision whose files are there but broken is reported for what it is, not as gone', async () => {
+  await scene({ ...rev('0001', 'base'), ...rev('0002', '0001') }, async ({ run, file, write }) => {
+    exits(await run('up'), 0);
+    write('0002_r.up.sql', readFileSync(file('0002_r.up.sql'), 'utf8').replace('-- parent:', '-- parnet:'));
+    const status = JSON.parse((await run('status', '--json')).stdout);
+    assert.equal(status.missing, []);
+    assert.equal(status.problems.map((p: { code: string }) => p.code), ['missing-parent-header']);
+    const verify = await run('verify', '--json');
+    exits(verify, 3, 'verify');
+    assert.equal(JSON.parse(verify.stdout).problems.map((p: { code: string }) => p.code), ['missing-parent-header']);
+    const history = await run('history');
+    assert.match(history.stdout, /^0002 .*its files have problems.*\(current\)  ← 0001$/m);
   });
 });
 
