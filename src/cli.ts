@@ -362,7 +362,8 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
     const parents = e.parents.length > 1 ? c.dim(` (merges ${e.parents.join(', ')})`) : '';
     const broken = !rev && unread.has(e.id);
     const stored = state?.gone.get(e.id);
-    const message = rev ? rev.message : broken ? c.red('(its files have problems: see above)') : stored !== undefined ? `${stored} ${c.dim('(its files are gone)')}` : '';
+    let message = rev ? rev.message : broken ? c.red('(its files have problems: see above)') : stored !== undefined ? `${stored} ${c.dim('(its files are gone)')}` : '';
+    if (e.unordered) message += ' ' + c.red('(in or after a cycle: see above)');
     // A broken revision's parents are unknown, unless the database stored them.
     const parentsUnknown = broken && stored === undefined;
     const text = `${c.yellow(e.id)}  ${message}${parents}${marks}`;

@@ -10,13 +10,21 @@ export interface HistoryEntry {
   parents: readonly string[];
   children: readonly string[];
   head: boolean;
+  /** In a cycle, or after one: it has no place in the order (the graph's problems say why). */
+  unordered?: true;
 }
 
-/** Every revision in topological order (or newest first with `reverse`). */
+/**
+ * Every revision in topological order (or newest first with `reverse`), then
+ * those in or after a cycle, by id: listed, so that none is missing, though
+ * they have no place in the order.
+ */
 export function historyEntries(graph: Graph, reverse = false): HistoryEntry[] {
   const heads = new Set(graph.heads);
   const ids = reverse ? [...graph.order].reverse() : graph.order;
-  return ids.map((id) => ({ id, parents: graph.parents(id), children: graph.children(id), head: heads.has(id) }));
+  const entries: HistoryEntry[] = ids.map((id) => ({ id, parents: graph.parents(id), children: graph.children(id), head: heads.has(id) }));
+  for (const id of graph.unordered) entries.push({ id, parents: graph.parents(id), children: graph.children(id), head: heads.has(id), unordered: true });
+  return entries;
 }
 
 /**
@@ -30,6 +38,8 @@ export function historyEntries(graph: Graph, reverse = false): HistoryEntry[] {
  * (`reverse`), into its parents.
  */
 export function drawLanes(entries: readonly HistoryEntry[], reverse = false): { before: string[]; node: string }[] {
+  // Revisions in or after a cycle are drawn alone: an edge to one of them would never close.
+  const placed = new Set(entries.filter((e) => !e.unordered).map((e) => e.id));
   const lanes: (string | null)[] = [];
   const out: { before: string[]; node: string }[] = [];
   let pending: string[] = [];
@@ -44,7 +54,12 @@ export function drawLanes(entries: readonly HistoryEntry[], reverse = false): { 
     let col: number;
     if (waiting.length === 0) {
       col = lanes.findIndex((want, i) => want === null && !justEnded.has(i));
-      if (col === -1) { col = lanes.length; lanes.push(null); }
+      if (col === -1) {
+        // Past the last lane; not in one that ended just above (trailing empty lanes are dropped).
+        col = lanes.length;
+        while (justEnded.has(col)) col++;
+        while (lanes.length <= col) lanes.push(null);
+      }
     } else {
       col = waiting[0];
       const joining = waiting.slice(1);
@@ -52,7 +67,8 @@ export function drawLanes(entries: readonly HistoryEntry[], reverse = false): { 
       for (const i of joining) lanes[i] = null;
     }
     const node = lanes.map((want, i) => (i === col ? '*' : want === null ? ' ' : '|')).join(' ').trimEnd();
-    const [first, ...rest] = reverse ? entry.parents : entry.children;
+    const edges = reverse ? entry.parents : entry.children;
+    const [first, ...rest] = entry.unordered ? [] : placed.size === entries.length ? edges : edges.filter((id) => placed.has(id));
     lanes[col] = first ?? null;
     justEnded = first === undefined ? new Set([col]) : new Set();
     const opened: number[] = [];

@@ -138,6 +138,20 @@ cli('history without a database reports a down file without its up file, and not
   } finally { p.cleanup(); }
 });
 
+cli('history lists the revisions of a cycle too, marked, after the ordered ones', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), ...pair('0005', '0006'), ...pair('0006', '0005') });
+  try {
+    for (const argv of [['history'], ['history', '--graph'], ['history', '--reverse']]) {
+      const r = await migrate(argv, { cwd: p.cwd });
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stderr, 'cycle');
+      const listed = r.stdout.trim().split('\n').map((l) => /(\d{4}) /.exec(l)?.[1]);
+      assert.equal(listed.slice(-2), ['0005', '0006'], argv.join(' '));
+      assert.match(r.stdout, /0005 .*in or after a cycle/, argv.join(' '));
+    }
+  } finally { p.cleanup(); }
+});
+
 cli('verify exits 0 on a sound folder and 3 with file:line on problems', async () => {
   const p = tempProject({ ...pair('0001', 'base'), '0002_x.up.sql': '-- message: x\n-- parnet: 0001\nselect 1;\n', '0002_x.down.sql': 'select 1;\n' });
   try {

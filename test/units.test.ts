@@ -112,8 +112,21 @@ units('history lanes draw a three-way merge and a second root', () => {
     '| | * d',
     '|/--\'',
     '* m',
-    '* r',
+    '  * r', // a root right after a head, not in its column: it would look like its child
   ]);
+});
+
+units('history lists revisions in or after a cycle last, drawn alone, so none is missing', () => {
+  const { graph } = Graph.build([
+    { id: 'a', parents: [] }, { id: 'b', parents: ['a'] }, { id: 'x', parents: ['y'] }, { id: 'y', parents: ['x'] }, { id: 'z', parents: ['y', 'b'] },
+  ]);
+  const entries = historyEntries(graph);
+  assert.equal(entries.map((e) => [e.id, e.unordered ?? false]), [['a', false], ['b', false], ['x', true], ['y', true], ['z', true]]);
+  assert.equal(entries.find((e) => e.id === 'z')!.parents, ['y', 'b'], 'the real parents, for the list and --json');
+  const rows = drawLanes(entries).flatMap((r, i) => [...r.before, `${r.node} ${entries[i].id}`]);
+  assert.equal(rows, ['* a', '* b', '  * x', '* y', '  * z']);
+  const reversed = drawLanes(historyEntries(graph, true), true);
+  assert.ok(reversed.every((r) => r.before.length === 0 && !r.node.includes('|')), 'no lane left open for an edge that never closes');
 });
 
 units('colour only on a terminal, never with NO_COLOR or --no-color', () => {
