@@ -30,11 +30,14 @@ export function generateId(): string {
 }
 
 /** `Add users table!` → `add_users_table`; at most 40 characters, never empty. */
+const LATIN_LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', þ: 'th' };
+
 export function slugify(message: string): string {
   const slug = message
     .toLowerCase()
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '') // the accents NFKD split off: "é" → "e", not "e_"
+    .replace(/[ßæœøłđþ]/g, (ch) => LATIN_LETTERS[ch]) // letters NFKD leaves whole
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 40)

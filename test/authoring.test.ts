@@ -15,6 +15,7 @@ authoring('slugs are lowercase words joined by underscores, never empty', () => 
   assert.is(slugify('Add users table!'), 'add_users_table');
   assert.is(slugify('  ?? '), 'revision');
   assert.is(slugify('Añadir ÍNDICE único: café'), 'anadir_indice_unico_cafe', 'accents dropped, not turned into separators');
+  assert.is(slugify('Straße Øst Łódź'), 'strasse_ost_lodz');
   assert.ok(slugify('x'.repeat(100)).length <= 40);
 });
 
