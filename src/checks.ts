@@ -31,7 +31,7 @@ export function graphWithState(project: Project, rows: ReadonlyMap<string, Appli
   const missing = [...rows.values()].filter((r) => !project.revisions.has(r.id));
   if (missing.length === 0) return project.graph;
   // Revisions whose files could not be read stay in, as in the files' own graph (Project.graph).
-  const unread = project.graph.order.filter((id) => !project.revisions.has(id) && !rows.has(id)).map((id) => ({ id, parents: [] }));
+  const unread = project.graph.order.filter((id) => !project.revisions.has(id) && !rows.has(id)).map((id) => ({ id, parents: project.graph.parents(id) }));
   return Graph.build([...project.revisions.values(), ...missing.map((r) => ({ id: r.id, parents: r.parents })), ...unread]).graph;
 }
 

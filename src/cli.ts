@@ -343,7 +343,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
       revisions: entries.map((e) => {
         const rev = project.revisions.get(e.id);
         const marks = state ? { applied: state.applied.has(e.id), current: current.has(e.id) } : {};
-        return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: !rev && unread.has(e.id) && !state?.gone.has(e.id) ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
+        return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: !rev && unread.has(e.id) && !state?.gone.has(e.id) && e.parents.length === 0 ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
       }),
       problems,
     });
@@ -364,8 +364,8 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
     const stored = state?.gone.get(e.id);
     let message = rev ? rev.message : broken ? c.red('(its files have problems: see above)') : stored !== undefined ? `${stored} ${c.dim('(its files are gone)')}` : '';
     if (e.unordered) message += ' ' + c.red('(in or after a cycle: see above)');
-    // A broken revision's parents are unknown, unless the database stored them.
-    const parentsUnknown = broken && stored === undefined;
+    // A broken revision's parents are unknown, unless its up file or the database gave them.
+    const parentsUnknown = broken && stored === undefined && e.parents.length === 0;
     const text = `${c.yellow(e.id)}  ${message}${parents}${marks}`;
     if (lanes) {
       lines.push(...lanes[i].before);

@@ -24,11 +24,24 @@ export interface FileEntry {
   unread?: boolean;
 }
 
+export interface UnbuiltRevision {
+  parents: string[];
+  file: string;
+  line: number;
+}
+
 export interface ReadResult {
   revisions: Revision[];
   /** Line of the `parent` header of each revision, for graph problems. */
   parentLines: Map<string, number>;
   problems: Problem[];
+  /**
+   * Each revision that could not be made (its down file missing or broken,
+   * say) whose up file names its parents readably: those parents, the up
+   * file and the line of its parent header. Where it stands in the graph,
+   * though it cannot run.
+   */
+  unbuilt: Map<string, UnbuiltRevision>;
 }
 
 /** How much of each file to keep (see readRevisions). */
@@ -69,6 +82,8 @@ export class RevisionBuilder {
   private readonly parentLines: Int32Array;
   /** The problems of the few pairs that have any. */
   private readonly pairProblems = new Map<number, Problem[]>();
+  /** For the few pairs that could not be made: their parents, when their up file gives them. */
+  private readonly unbuilt = new Map<number, UnbuiltRevision>();
   private readonly scratch: Problem[] = [];
   private readonly dropBytes: boolean;
   private readonly entries: readonly FileEntry[];
@@ -125,14 +140,17 @@ export class RevisionBuilder {
     const revisions: Revision[] = [];
     const parentLines = new Map<string, number>();
     const problems = [...this.problems];
+    const unbuilt = new Map<string, UnbuiltRevision>();
     for (let p = 0; p < this.pairs.length; p++) {
       const revision = this.revisions[p];
       if (revision) revisions.push(revision);
       if (this.parentLines[p] !== 0) parentLines.set(this.pairs[p].id, this.parentLines[p]);
       const found = this.pairProblems.get(p);
       if (found) for (const problem of found) problems.push(problem);
+      const placed = this.unbuilt.get(p);
+      if (placed) unbuilt.set(this.pairs[p].id, { ...placed, parents: [...placed.parents] });
     }
-    return { revisions, parentLines, problems };
+    return { revisions, parentLines, problems, unbuilt };
   }
 
   private build(p: number): void {
@@ -168,8 +186,14 @@ export class RevisionBuilder {
         });
       }
       this.revisions[p] = buildRevision(up, down, problems, this.parentLines, p, this.contents);
-      if (this.dropBytes) up.entry.bytes = down.entry.bytes = undefined;
+      if (this.dropBytes) down.entry.bytes = undefined;
     }
+    // A pair that could not be made still has a place in the graph when its up file names its parents.
+    if (!this.revisions[p] && up) {
+      const placed = quietParents(up, this.contents);
+      if (placed) this.unbuilt.set(p, placed);
+    }
+    if (this.dropBytes && up) up.entry.bytes = undefined;
     if (problems.length > 0) this.pairProblems.set(p, problems.slice());
   }
 }
@@ -266,6 +290,14 @@ function readHalf(half: Half, problems: Problem[], contents: boolean): Required<
   if (!prepared.file || !prepared.parsed) return undefined;
   for (const p of prepared.parsed.problems) p.revision = half.id;
   return prepared as Required<PreparedFile>;
+}
+
+/** The parents the up file gives, if it can be read and its parent header is sound; its problems are not reported (the pair's own are). */
+function quietParents(up: Half, contents: boolean): UnbuiltRevision | undefined {
+  const ignored: Problem[] = [];
+  const file = readHalf(up, ignored, contents);
+  const parents = file && ignored.length === 0 ? readParents(up, file.parsed, ignored) : undefined;
+  return parents && { parents, file: up.entry.path, line: file!.parsed.headers.get('parent')?.line ?? 1 };
 }
 
 function readParents(up: Half, parsed: ParsedHeaders, problems: Problem[]): string[] | undefined {

@@ -73,18 +73,25 @@ function isOutline(entries: readonly FileEntry[], options: ReadOptions): boolean
 }
 
 /** The graph of the revisions read, and every problem sorted by file and line. */
-function projectFromRead(dir: string, { revisions, parentLines, problems }: ReadResult, outline: boolean): Project {
+function projectFromRead(dir: string, { revisions, parentLines, problems, unbuilt }: ReadResult, outline: boolean): Project {
   const byId = new Map<string, Revision>();
   for (const r of revisions) byId.set(r.id, r);
   // A revision whose files exist but could not be read (a broken header, say)
-  // still counts as known, so its children do not also report an unknown parent.
+  // still counts as known, so its children do not also report an unknown parent;
+  // it stands after the parents its up file gives, when it gives them (an unknown one is left out: not its problem to report).
   const broken = new Set(problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !byId.has(id)));
-  const built = Graph.build(broken.size ? [...revisions, ...[...broken].map((id) => ({ id, parents: [] }))] : revisions);
+  const known = (id: string) => byId.has(id) || broken.has(id);
+  const placeholders = [...broken].map((id) => ({ id, parents: (unbuilt.get(id)?.parents ?? []).filter(known) }));
+  const built = Graph.build(broken.size ? [...revisions, ...placeholders] : revisions);
   for (const p of built.problems) {
     const rev = p.revision === undefined ? undefined : byId.get(p.revision);
+    const placed = p.revision === undefined ? undefined : unbuilt.get(p.revision);
     if (rev) {
       p.file ??= rev.up.path;
       p.line ??= parentLines.get(rev.id);
+    } else if (placed) {
+      p.file ??= placed.file;
+      p.line ??= placed.line;
     }
     problems.push(p);
   }

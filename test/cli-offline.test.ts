@@ -126,6 +126,20 @@ cli('history lists a revision whose files cannot be read with its parents unknow
   } finally { p.cleanup(); }
 });
 
+cli('a revision that cannot be made but whose up file names its parent keeps its place: its parent is no head', async () => {
+  const p = tempProject({ ...pair('0001', 'base'), '0002_r.up.sql': '-- parent: 0001\nselect 1;\n', ...pair('0003', '0002') });
+  try {
+    const r = await migrate(['history', '--json'], { cwd: p.cwd });
+    assert.is(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.problems.map((x: { code: string }) => x.code), ['missing-down-file']);
+    assert.equal(doc.revisions.map((x: { id: string; parents: string[] | null; head: boolean }) => [x.id, x.parents, x.head]),
+      [['0001', [], false], ['0002', ['0001'], false], ['0003', ['0002'], true]]);
+    const text = await migrate(['history'], { cwd: p.cwd });
+    assert.match(text.stdout, /^0002 .*its files have problems.*← 0001$/m);
+  } finally { p.cleanup(); }
+});
+
 cli('history without a database reports a down file without its up file, and not as unreadable: it lists down files without reading them', async () => {
   const p = tempProject({ ...pair('0001', 'base'), '0002_orphan.down.sql': 'select 1;\n' });
   try {

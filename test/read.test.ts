@@ -456,7 +456,7 @@ for (const when of ['while this thread waits', 'just before the worker ends'] as
 
 /** Two large read results are the same; on a difference, shows where it starts (a deep diff of 16,000 revisions would take minutes to print). */
 function assertSameRead(got: ReadResult, expected: ReadResult): void {
-  const text = (r: ReadResult) => JSON.stringify({ revisions: r.revisions, parentLines: [...r.parentLines], problems: r.problems });
+  const text = (r: ReadResult) => JSON.stringify({ revisions: r.revisions, parentLines: [...r.parentLines], problems: r.problems, unbuilt: [...r.unbuilt] });
   const [a, b] = [text(got), text(expected)];
   if (a === b) return;
   let at = 0;
