@@ -9,7 +9,7 @@ import { cac, type CAC } from 'cac';
 import { readConfigFile, resolveConfig, type Config } from './config.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import { editDistance } from './headers.js';
-import { loadProject, type Project } from './project.js';
+import { loadProject, unbuiltRevisions, type Project } from './project.js';
 import type { AppliedView } from './inspect.js';
 import { createOutput, reportError, reportProblems, stdoutStream, type Format, type Output } from './render.js';
 export { flushOutput } from './render.js';
@@ -334,7 +334,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   const entries = historyEntries(state?.graph ?? project.graph, reverse);
   const current = new Set(state?.current ?? []);
   // Revisions in the graph without a Revision: files that could not be read (their parents unknown), or applied ones whose files are gone.
-  const unread = new Set(project.problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !project.revisions.has(id)));
+  const unread = unbuiltRevisions(project);
   const problems = [...project.problems, ...(state?.problems ?? [])];
   if (ctx.out.format === 'json') {
     ctx.out.json({

@@ -25,7 +25,11 @@ export interface Project {
 
 /** Revisions whose files are in the folder but could not be made into revisions (each has a problem): not missing, not runnable. */
 export function unbuiltRevisions(project: Project): Set<string> {
-  return new Set(project.problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !project.revisions.has(id)));
+  return idsWithoutRevision(project.problems, project.revisions);
+}
+
+function idsWithoutRevision(problems: readonly Problem[], revisions: ReadonlyMap<string, Revision>): Set<string> {
+  return new Set(problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !revisions.has(id)));
 }
 
 /**
@@ -79,7 +83,7 @@ function projectFromRead(dir: string, { revisions, parentLines, problems, unbuil
   // A revision whose files exist but could not be read (a broken header, say)
   // still counts as known, so its children do not also report an unknown parent;
   // it stands after the parents its up file gives, when it gives them (an unknown one is left out: not its problem to report).
-  const broken = new Set(problems.map((p) => p.revision).filter((id): id is string => id !== undefined && !byId.has(id)));
+  const broken = idsWithoutRevision(problems, byId);
   const known = (id: string) => byId.has(id) || broken.has(id);
   const placeholders = [...broken].map((id) => ({ id, parents: (unbuilt.get(id)?.parents ?? []).filter(known) }));
   const built = Graph.build(broken.size ? [...revisions, ...placeholders] : revisions);
