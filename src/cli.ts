@@ -419,6 +419,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       }
       return unknownCommand(cli, name, env);
     }
+    // cac reads `--db.url=x` as an object under --db; no option of sqlrev has dotted keys.
+    const dotted = args.find((a) => /^--[^=]*\./.test(a));
+    if (dotted) return unknownOption(cli, dotted.split('=')[0], args, env);
     await cli.runMatchedCommand();
   } catch (err) {
     const unknown = err instanceof Error && err.name === 'CACError' ? /^Unknown option `(.+)`$/.exec(err.message) : null;

@@ -244,6 +244,7 @@ cli('an unknown option is a usage error (exit 2) that names it as typed and sugg
       [['up', '--dry-r-un'], '--dry-r-un', '--dry-run'],
       [['up', '--DRY-RUN'], '--DRY-RUN', '--dry-run'],
       [['up', '--dry-rn.x=1'], '--dry-rn.x', '--dry-run'],
+      [['status', '--db.url=postgres://x'], '--db.url', '--db'],
     ];
     for (const [argv, typed, meant] of cases) {
       const typo = await migrate(argv, { cwd: p.cwd });
