@@ -333,7 +333,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   // With a database, applied revisions whose files are gone are shown too, where their stored parents put them.
   const entries = historyEntries(state?.graph ?? project.graph, reverse);
   const current = new Set(state?.current ?? []);
-  // Revisions in the graph without a Revision: files that could not be read (their parents unknown), or applied ones whose files are gone.
+  // Revisions whose files are there but could not be made into revisions: listed as such (applied ones whose files are gone are state.gone).
   const unread = unbuiltRevisions(project);
   const problems = [...project.problems, ...(state?.problems ?? [])];
   if (ctx.out.format === 'json') {
