@@ -29,9 +29,10 @@ export function generateId(): string {
   return randomBytes(6).toString('hex');
 }
 
-/** `Add users table!` → `add_users_table`; at most 40 characters, never empty. */
+/** Latin letters that NFKD does not split into a letter and an accent, spelled in ASCII. */
 const LATIN_LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', þ: 'th' };
 
+/** `Add users table!` → `add_users_table`; at most 40 characters, never empty. */
 export function slugify(message: string): string {
   const slug = message
     .toLowerCase()
