@@ -7,7 +7,7 @@ import { EXIT, SqlrevError, usageError, verifyError, type Problem } from './erro
 import { Graph } from './graph.js';
 import { parseHeaders } from './headers.js';
 import { checkApplied } from './plan.js';
-import { assertFullyRead, loadProject, type Project } from './project.js';
+import { assertFullyRead, loadProject, unbuiltRevisions, type Project } from './project.js';
 import { isCopyFromStdin, splitSql } from './split.js';
 import { classifyStatement } from './classify.js';
 import type { AppliedRow, RevisionRecord, State } from './state.js';
@@ -30,8 +30,8 @@ export async function loadSound(dir: string): Promise<Project> {
 export function graphWithState(project: Project, rows: ReadonlyMap<string, AppliedRow>): Graph {
   const missing = [...rows.values()].filter((r) => !project.revisions.has(r.id));
   if (missing.length === 0) return project.graph;
-  // Revisions whose files could not be read stay in, as in the files' own graph (Project.graph).
-  const unread = project.graph.order.filter((id) => !project.revisions.has(id) && !rows.has(id)).map((id) => ({ id, parents: project.graph.parents(id) }));
+  // Revisions whose files could not be made into revisions stay in, as in the files' own graph (Project.graph).
+  const unread = [...unbuiltRevisions(project)].filter((id) => !rows.has(id)).map((id) => ({ id, parents: project.graph.parents(id) }));
   return Graph.build([...project.revisions.values(), ...missing.map((r) => ({ id: r.id, parents: r.parents })), ...unread]).graph;
 }
 

@@ -10,6 +10,7 @@ import { readConfigFile, resolveConfig, type Config } from './config.js';
 import { EXIT, SqlrevError, usageError } from './errors.js';
 import { editDistance } from './headers.js';
 import { loadProject, unbuiltRevisions, type Project } from './project.js';
+import type { HistoryEntry } from './history.js';
 import type { AppliedView } from './inspect.js';
 import { createOutput, reportError, reportProblems, stdoutStream, type Format, type Output } from './render.js';
 export { flushOutput } from './render.js';
@@ -335,6 +336,8 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
   const current = new Set(state?.current ?? []);
   // Revisions whose files are there but could not be made into revisions: listed as such (applied ones whose files are gone are state.gone).
   const unread = unbuiltRevisions(project);
+  // Such a revision's parents are unknown, unless its up file or the database gave them.
+  const parentsUnknown = (e: HistoryEntry): boolean => !project.revisions.has(e.id) && unread.has(e.id) && !state?.gone.has(e.id) && e.parents.length === 0;
   const problems = [...project.problems, ...(state?.problems ?? [])];
   if (ctx.out.format === 'json') {
     ctx.out.json({
@@ -343,7 +346,7 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
       revisions: entries.map((e) => {
         const rev = project.revisions.get(e.id);
         const marks = state ? { applied: state.applied.has(e.id), current: current.has(e.id) } : {};
-        return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: !rev && unread.has(e.id) && !state?.gone.has(e.id) && e.parents.length === 0 ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
+        return { id: e.id, message: rev?.message ?? state?.gone.get(e.id) ?? null, parents: parentsUnknown(e) ? null : e.parents, children: e.children, head: e.head, ...marks, up: rev?.up.path ?? null, down: rev?.down.path ?? null };
       }),
       problems,
     });
@@ -364,14 +367,12 @@ function printHistory(ctx: Context, project: Project, graph: boolean, reverse: b
     const stored = state?.gone.get(e.id);
     let message = rev ? rev.message : broken ? c.red('(its files have problems: see above)') : stored !== undefined ? `${stored} ${c.dim('(its files are gone)')}` : '';
     if (e.unordered) message += ' ' + c.red('(in or after a cycle: see above)');
-    // A broken revision's parents are unknown, unless its up file or the database gave them.
-    const parentsUnknown = broken && stored === undefined && e.parents.length === 0;
     const text = `${c.yellow(e.id)}  ${message}${parents}${marks}`;
     if (lanes) {
       lines.push(...lanes[i].before);
       lines.push(`${lanes[i].node}  ${text}`);
     } else {
-      lines.push(`${text}${e.parents.length <= 1 ? c.dim(`  ← ${parentsUnknown ? '?' : e.parents[0] ?? 'base'}`) : ''}`);
+      lines.push(`${text}${e.parents.length <= 1 ? c.dim(`  ← ${parentsUnknown(e) ? '?' : e.parents[0] ?? 'base'}`) : ''}`);
     }
   });
   if (lines.length) ctx.out.result(lines.join('\n'));
